@@ -6,3 +6,6 @@
 
 // public API
 export { ValueError, NotImplementedError, DataError } from './errors';
+export * from './viz/index';
+export { channelCorrelation, channelStats, featureMap, fractionAbove } from './analysis/channel-stats';
+export type { ChannelCorrelation, ChannelStats } from './analysis/channel-stats';

@@ -1,0 +1,90 @@
+/**
+ * Plotly figure specs as plain data: builders return `{ data, layout }` and never render.
+ *
+ * The notebooks hand a spec to `NotebookDisplay#plot`; anything else that speaks plotly.js
+ * (a web page, `Plotly.newPlot`) can draw the same object.
+ */
+
+/** One plotly trace (a bar series, a heatmap, ...). */
+export type Trace = Record<string, unknown>;
+
+/** A plotly figure: traces plus layout. */
+export interface Figure {
+  data: Trace[];
+  layout: Record<string, unknown>;
+}
+
+/** A named series of points, shared by the bar, line and scatter builders. */
+export interface Series {
+  name?: string;
+  x: Array<number | string>;
+  y: number[];
+  /** Hover text per point. */
+  text?: string[];
+}
+
+/** Titles shared by every builder. */
+export interface ChartOptions {
+  title?: string;
+  xTitle?: string;
+  yTitle?: string;
+  /** Height in px. Defaults to 360. */
+  height?: number;
+  /** Log-scale y axis. Defaults to false. */
+  logY?: boolean;
+}
+
+/** The palette of every chart (colour-blind-safe, Okabe-Ito). */
+export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#D55E00', '#CC79A7', '#56B4E9', '#F0E442', '#000000'];
+
+/** The layout every builder starts from. */
+export function baseLayout(opts: ChartOptions): Record<string, unknown> {
+  return {
+    title: opts.title ? { text: opts.title, font: { size: 15 } } : undefined,
+    height: opts.height ?? 360,
+    margin: { l: 60, r: 20, t: opts.title ? 50 : 20, b: 50 },
+    xaxis: { title: { text: opts.xTitle ?? '' }, automargin: true },
+    yaxis: { title: { text: opts.yTitle ?? '' }, type: opts.logY ? 'log' : 'linear', automargin: true },
+    legend: { orientation: 'h', y: -0.2 },
+    font: { family: 'system-ui, -apple-system, Segoe UI, sans-serif', size: 12 },
+    plot_bgcolor: '#fff',
+    paper_bgcolor: '#fff',
+  };
+}
+
+function seriesTraces(series: Series[], type: string, extra: (i: number) => Trace): Trace[] {
+  return series.map((s, i) => ({
+    type,
+    name: s.name ?? `series ${i + 1}`,
+    x: s.x,
+    y: s.y,
+    text: s.text,
+    marker: { color: PALETTE[i % PALETTE.length] },
+    ...extra(i),
+  }));
+}
+
+/** Grouped bar chart, one bar series per entry. */
+export function barChart(series: Series[], opts: ChartOptions = {}): Figure {
+  const layout = baseLayout(opts);
+  layout.barmode = 'group';
+  layout.showlegend = series.length > 1;
+  return { data: seriesTraces(series, 'bar', () => ({})), layout };
+}
+
+/** Line chart (learning curves, sweeps), markers on each point. */
+export function lineChart(series: Series[], opts: ChartOptions = {}): Figure {
+  const layout = baseLayout(opts);
+  layout.showlegend = series.length > 1;
+  return {
+    data: seriesTraces(series, 'scatter', (i) => ({ mode: 'lines+markers', line: { color: PALETTE[i % PALETTE.length], width: 2 } })),
+    layout,
+  };
+}
+
+/** Scatter chart, one marker colour per series; `text` shows on hover. */
+export function scatterChart(series: Series[], opts: ChartOptions = {}): Figure {
+  const layout = baseLayout(opts);
+  layout.showlegend = series.length > 1;
+  return { data: seriesTraces(series, 'scatter', () => ({ mode: 'markers', hoverinfo: 'x+y+text+name' })), layout };
+}
