@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { collectRows, reportTable, writeReport } from '../../src/experiments/report';
+import { checkSweep, loadSweep, planSweep } from '../../src/experiments/sweep';
+
+const SWEEP = checkSweep({
+  name: 'mini', title: 'Mini table', source: 'Paper X, Table 9', publishedRecipe: '200 epochs on official CIFAR-10',
+  baseline: 'base', defaults: { epochs: 200 }, budget: { args: { epochs: 2 }, note: 'two epochs' },
+  rows: [
+    { id: 'base', label: 'Base', args: { conv: 'standard' }, published: { params: 1000, flops: 2000000, top1: 93.27 } },
+    { id: 'sc', label: 'SC', args: { conv: 'scconv' }, published: { params: 600, flops: 1250000, top1: 94.12, fewerFlopsPct: 37 } },
+  ],
+}, 'test');
+
+/** A finished budgeted run folder, as the trainer writes it. */
+function fakeRun(dir: string, acc: number[], summary: object) {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ epochs: 2, budgetMinutes: 5 }));
+  writeFileSync(join(dir, 'metrics.jsonl'), acc.map((a, i) => JSON.stringify({ epoch: i + 1, testAcc: a, epochSeconds: 30 + i }) + '\n').join(''));
+  writeFileSync(join(dir, 'summary.json'), JSON.stringify(summary));
+}
+
+test('report rows: published figures beside ours, budgeted runs marked, FLOP savings against the baseline', async () => {
+  const runs = mkdtempSync(join(tmpdir(), 'scconv-report-'));
+  const [base, sc] = planSweep(SWEEP, { runsDir: runs, budgetMinutes: 5 });
+  const common = { epochsPlanned: 2, dataLabel: 'CIFAR-10 (JPEG-75 copy)', backend: 'wasm', machine: 'CPU x2', wallSeconds: 75 };
+  fakeRun(base.runDir, [0.31, 0.42], { status: 'budget', epochsTrained: 2, bestTestAcc: 0.42, finalTestAcc: 0.42, params: 1010, flops: 2000000, ...common });
+  fakeRun(sc.runDir, [0.35], { status: 'budget', epochsTrained: 1, bestTestAcc: 0.35, finalTestAcc: 0.35, params: 590, flops: 1300000, ...common });
+  const rows = await collectRows(SWEEP, { runsDir: runs });
+  assert.equal(rows.length, 2);
+  assert.equal(rows[1].fewerFlopsPct, 35);
+  assert.deepEqual(rows[0].curve.map((v) => Math.round(v)), [31, 42]);
+  const t = reportTable(SWEEP, rows).objects() as Record<string, string>[];
+  assert.equal(t[0]['Top-1 %, published'], '93.27');
+  assert.equal(t[0]['Top-1 %, this repo (best)'], '42.00 †');
+  assert.equal(t[1]['Epochs, this repo'], '1/2');
+  assert.equal(t[1]['Params, published'], '0.00M');
+  assert.equal(t[0]['Params, this repo'], '0.00M (+1.0%)');
+  assert.equal(t[1]['FLOPs, this repo'], '1.30M (+4.0%)');
+  assert.equal(t[1]['Fewer FLOPs, published'], '37%');
+  assert.equal(t[1]['Fewer FLOPs, this repo'], '35.0%');
+  assert.equal(t[0]['Data, this repo'], 'CIFAR-10 (JPEG-75 copy)');
+  assert.equal(t[0]['Run (this repo)'], 'budgeted, 5min per row');
+  assert.equal(t[0]['Backend · machine'], 'wasm · CPU x2');
+  assert.equal(t[0]['s/epoch'], '31');
+  // No measured number ever lands in a "published" column.
+  for (const r of t) for (const [k, v] of Object.entries(r)) if (k.includes('published')) assert.ok(!v.includes('†') && !['42.00', '35.00'].includes(v));
+
+  const out = mkdtempSync(join(tmpdir(), 'scconv-reports-'));
+  const { markdown, html } = await writeReport(SWEEP, { runsDir: runs, outDir: out });
+  const md = readFileSync(markdown, 'utf8');
+  assert.match(md, /^# Mini table/);
+  assert.match(md, /\|Row\|Run \(this repo\)\|Params, published\|/);
+  assert.match(md, /Published figures: Paper X, Table 9 \(200 epochs on official CIFAR-10\)/);
+  assert.match(md, /JPEG-75 copy\)" rows were trained and tested on a lossy copy/);
+  assert.match(md, /Budgeted mode: two epochs/);
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, /<script src="[^"]*node_modules\/plotly\.js-dist-min\/plotly\.min\.js"><\/script>/);
+  assert.equal((page.match(/class="scconv-plot"/g) ?? []).length, 4); // accuracy, curves, params, FLOPs
+  assert.ok(page.includes('Top-1 test accuracy: published vs this repo'));
+  assert.ok(existsSync(join(out, 'mini', 'budget-5min', 'sc', 'metrics.jsonl')));
+});
+
+test('rows never run still show published figures and computed complexity', async () => {
+  const runs = mkdtempSync(join(tmpdir(), 'scconv-report-'));
+  const rows = await collectRows(SWEEP, { runsDir: runs, complexity: async (s) => (s.conv === 'scconv' ? { params: 610, flops: 1260000 } : { params: 1000, flops: 2000000 }) });
+  assert.deepEqual(rows.map((r) => [r.mode, r.status, r.params, r.top1]), [['full', 'not run', 1000, null], ['full', 'not run', 610, null]]);
+  assert.equal(rows[1].fewerFlopsPct, 37);
+});
+
+test('the shipped sweeps load, and carry the published figures of the issue', () => {
+  const t2 = loadSweep('table2');
+  const byId = Object.fromEntries(t2.rows.map((r) => [r.id, r.published]));
+  assert.deepEqual(byId['resnet56'], { params: 860000, flops: 126840000, top1: 93.27 });
+  assert.deepEqual(byId['scconv-resnet56'], { params: 520000, flops: 79550000, top1: 94.12 });
+  assert.deepEqual(byId['ghost-resnet56'], { params: 450000, flops: 68350000, top1: 92.35 });
+  assert.deepEqual(byId['octave-resnet56'], { params: 620000, flops: null, top1: 93.11 });
+  const alpha = loadSweep('alpha');
+  assert.deepEqual(alpha.rows.filter((r) => r.published).map((r) => [r.args.alpha, r.published!.top1, r.published!.fewerFlopsPct]), [[0.25, 92.3, 42], [0.5, 93.7, 38], [0.75, 93.9, 32]]);
+  assert.deepEqual(loadSweep('seed-resnet20').rows.map((r) => r.args.conv), ['standard', 'scconv', 'ghost', 'octave']);
+  assert.deepEqual(loadSweep('ablation').rows.map((r) => r.args.scconvParts ?? r.args.conv ?? 'sru-cru'), ['standard', 'sru', 'cru', 'sru-cru', 'cru-sru', 'parallel']);
+});
