@@ -91,7 +91,7 @@ export async function collectRows(sweep: Sweep, options: ReportOptions = {}): Pr
         id: row.id,
         label: row.label,
         mode,
-        status: summary?.status ?? (metrics.length ? 'running or killed' : existsSync(runDir) ? 'started' : 'not run'),
+        status: summary?.status ?? (existsSync(runDir) ? 'no summary: failed, killed or running (see train.log)' : 'not run'),
         publishedParams: p.params ?? null,
         publishedFlops: p.flops ?? null,
         publishedTop1: p.top1 ?? null,
@@ -246,7 +246,7 @@ function charts(sweep: Sweep, rows: ReportRow[]) {
 }
 
 function failures(rows: ReportRow[]): string[] {
-  const bad = rows.filter((r) => r.status === 'nan' || r.status === 'interrupted' || r.status === 'running or killed' || r.status === 'started');
+  const bad = rows.filter((r) => r.status !== 'done' && r.status !== 'budget' && r.status !== 'not run');
   if (!bad.length) return [];
   return ['Rows without a finished run:', '', ...bad.map((r) => `- ${r.label} (${r.mode}): ${r.status}`), ''];
 }

@@ -4,13 +4,15 @@
  * Each row's state is read from its run folder before anything starts:
  *   summary.json says 'done' or 'budget'  → finished: skipped;
  *   summary.json says 'nan'               → failed before: reported, not rerun (delete the folder to retry);
+ *   `runner.pid` names a live process      → running (another runner has it): skipped;
  *   the folder exists otherwise           → interrupted: continued with --resume;
  *   no folder                             → started fresh.
  * A row that fails is reported with the tail of its log (`<run>/train.log`) and the others go on.
- * SIGINT/SIGTERM are passed to the running rows, which checkpoint and stop; run again to resume.
+ * Rows run in their own process group, so a Ctrl-C reaches them once, through the runner: SIGINT
+ * and SIGTERM are passed on, the rows checkpoint and stop, and the same command resumes them.
  */
 import { spawn, ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration } from '../cli/progress';
 import type { RowPlan } from './sweep';
@@ -31,15 +33,33 @@ export interface RunSummary {
   wallSeconds?: number;
 }
 
-export type RowState = 'new' | 'resume' | 'finished' | 'failed';
+export type RowState = 'new' | 'resume' | 'finished' | 'failed' | 'running';
 
 /** What the run folder says about a row (see the module comment). */
-export function rowState(runDir: string): { state: RowState; summary?: RunSummary } {
+export function rowState(runDir: string): { state: RowState; summary?: RunSummary; pid?: number } {
   const summary = readSummary(runDir);
   if (summary?.status === 'done' || summary?.status === 'budget') return { state: 'finished', summary };
   if (summary?.status === 'nan') return { state: 'failed', summary };
+  const pid = runningPid(runDir);
+  if (pid !== undefined) return { state: 'running', summary, pid };
   return { state: existsSync(runDir) ? 'resume' : 'new', summary };
 }
+
+/** The pid in `runner.pid` when that process is alive. */
+function runningPid(runDir: string): number | undefined {
+  const file = join(runDir, PID_FILE);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined; // stale: that process is gone
+  }
+}
+
+const PID_FILE = 'runner.pid';
 
 export function readSummary(runDir: string): RunSummary | undefined {
   const file = join(runDir, 'summary.json');
@@ -51,7 +71,7 @@ export function readSummary(runDir: string): RunSummary | undefined {
   }
 }
 
-export type RowStatus = 'skipped' | 'done' | 'budget' | 'failed' | 'interrupted';
+export type RowStatus = 'skipped' | 'done' | 'budget' | 'failed' | 'interrupted' | 'running';
 
 export interface RowOutcome {
   plan: RowPlan;
@@ -97,7 +117,7 @@ export async function runSweep(plans: RowPlan[], options: RunnerOptions = {}): P
   const onSignal = (sig: NodeJS.Signals) => {
     if (!stopping) log(`${sig}: asking ${running.size} running row(s) to checkpoint and stop; run the same command again to resume.`);
     stopping = true;
-    for (const child of running) child.kill('SIGTERM');
+    for (const child of running) child.kill(sig);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -113,7 +133,13 @@ export async function runSweep(plans: RowPlan[], options: RunnerOptions = {}): P
         outcomes[i] = { plan, status: 'interrupted', resumed: false, seconds: 0, message: 'not started (stopping)' };
         continue;
       }
-      const { state, summary } = rowState(plan.runDir);
+      const { state, summary, pid } = rowState(plan.runDir);
+      if (state === 'running') {
+        const message = `already running in process ${pid} (delete ${join(plan.runDir, PID_FILE)} if it is not a training run)`;
+        log(`${tag}: skipped, ${message}`);
+        outcomes[i] = { plan, status: 'running', resumed: false, seconds: 0, message };
+        continue;
+      }
       if (state === 'finished' || state === 'failed') {
         const status = state === 'finished' ? 'skipped' : 'failed';
         const message = state === 'finished'
@@ -147,9 +173,10 @@ async function runRow(
   const started = Date.now();
   log(`${tag}: ${resume ? 'resuming' : 'starting'} (log: ${logFile})`);
   const child = spawn(argv[0], argv.slice(1), {
-    cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd],
+    cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd], detached: true,
   });
   running.add(child);
+  if (child.pid) writeFileSync(join(plan.runDir, PID_FILE), `${child.pid}\n`);
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('error', (err) => {
       writeSync(fd, `runner: cannot start ${argv[0]}: ${err.message}\n`);
@@ -158,6 +185,7 @@ async function runRow(
     child.on('exit', (c, s) => resolve({ code: c, signal: s }));
   });
   running.delete(child);
+  rmSync(join(plan.runDir, PID_FILE), { force: true });
   closeSync(fd);
   const seconds = (Date.now() - started) / 1000;
   // Only a summary written by this process counts (a resumed row may hold an older one).

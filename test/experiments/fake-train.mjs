@@ -1,5 +1,5 @@
 // A stand-in for the train CLI in the sweep-runner tests: same flags and run-folder files, no training.
-// --fake ok | fail | crash-once | nan   picks the behaviour; every call is logged to OUT/invocations.txt.
+// --fake ok | fail | crash-once | nan | slow   picks the behaviour; every call is logged to OUT/invocations.txt.
 import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -32,6 +32,19 @@ if (mode === 'fail') {
   metrics(1);
   console.error('killed mid-run');
   process.exit(3);
+} else if (mode === 'slow' && !argv.includes('--resume')) {
+  // Train "forever"; on SIGINT/SIGTERM write a checkpoint and an 'interrupted' summary, like the trainer.
+  metrics(1);
+  const stop = (sig) => {
+    mkdirSync(join(out, 'checkpoint'), { recursive: true });
+    summary('interrupted', { message: `stopped by ${sig}`, epochsTrained: 1 });
+    appendFileSync(join(out, 'signals.txt'), sig + '\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  writeFileSync(join(out, 'started'), '');
+  setInterval(() => {}, 1000);
 } else if (mode === 'nan') {
   metrics(1);
   summary('nan', { message: 'loss became NaN at epoch 2' });

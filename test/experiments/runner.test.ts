@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runSweep, rowState } from '../../src/experiments/runner';
@@ -94,4 +95,47 @@ test('a command that cannot start is a failed row, not a crash', async () => {
   assert.equal(o.message, 'could not start');
   assert.match(o.logTail!, /cannot start \/nonexistent\/trainer/);
   assert.ok(existsSync(join(plans[0].runDir, 'train.log')));
+});
+
+test('a row whose runner.pid names a live process is left alone', async () => {
+  const runs = mkdtempSync(join(tmpdir(), 'scconv-sweep-'));
+  const plans = planSweep(sweep({ a: 'ok' }), { runsDir: runs });
+  mkdirSync(plans[0].runDir, { recursive: true });
+  writeFileSync(join(plans[0].runDir, 'runner.pid'), `${process.pid}\n`);
+  const [o] = await runSweep(plans, { command: FAKE, log: () => {} });
+  assert.equal(o.status, 'running');
+  assert.match(o.message, new RegExp(`already running in process ${process.pid}`));
+  assert.ok(!existsSync(join(plans[0].runDir, 'invocations.txt')));
+});
+
+test('Ctrl-C on `npm run tables` reaches each row once; the rows checkpoint; the same command resumes', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'scconv-tables-'));
+  mkdirSync(join(cwd, 'sweeps'));
+  writeFileSync(join(cwd, 'sweeps', 'sig.json'), JSON.stringify({
+    name: 'sig', title: 'Signals', source: 'tests', defaults: { epochs: 3 },
+    rows: [{ id: 'slow', label: 'Slow', args: { fake: 'slow' } }, { id: 'later', label: 'Later', args: { fake: 'ok' } }],
+  }));
+  symlinkSync(join(process.cwd(), 'node_modules'), join(cwd, 'node_modules'));
+  const cli = [join(process.cwd(), 'src', 'cli', 'tables.ts'), 'sig', '--command', FAKE.join(' ')];
+  const run = () => spawn(process.execPath, ['--import', 'tsx', ...cli], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const runDir = join(cwd, 'runs', 'sig', 'full', 'slow');
+  const first = run();
+  let output = '';
+  first.stdout.on('data', (d) => (output += d));
+  first.stderr.on('data', (d) => (output += d));
+  for (let i = 0; i < 200 && !existsSync(join(runDir, 'started')); i++) await new Promise((r) => setTimeout(r, 50));
+  first.kill('SIGINT');
+  const code = await new Promise((r) => first.on('exit', r));
+  assert.equal(code, 130, output);
+  assert.equal(readFileSync(join(runDir, 'signals.txt'), 'utf8'), 'SIGINT\n');
+  assert.match(output, /SIGINT: asking 1 running row\(s\) to checkpoint and stop/);
+  assert.match(output, /interrupted after/);
+  assert.ok(!existsSync(join(cwd, 'runs', 'sig', 'full', 'later')), 'no new row starts after Ctrl-C');
+
+  const second = run();
+  const code2 = await new Promise((r) => second.on('exit', r));
+  assert.equal(code2, 0);
+  assert.ok(invocations(runDir)[1].endsWith('--resume'));
+  assert.equal(JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')).status, 'done');
+  assert.ok(existsSync(join(cwd, 'reports', 'sig.md')));
 });
