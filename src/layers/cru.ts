@@ -1,0 +1,224 @@
+/**
+ * Channel Reconstruction Unit (CRU) of SCConv (Li, Wen & He, CVPR 2023), paper Eq. 5–9.
+ *
+ * Split: the channels go αC "upper" / (1−α)C "lower", each squeezed by 1×1 convs with ratio r.
+ * Transform: upper → GWC (k×k, g groups, with bias) + PWC1 (1×1) = Y1 (Eq. 5); lower → PWC2
+ * (1×1) concatenated with the squeezed lower features themselves (feature reuse) = Y2 (Eq. 6).
+ * Fuse: global average pooling S1, S2 (Eq. 7), soft attention β1, β2 (Eq. 8), Y = β1Y1 + β2Y2 (Eq. 9).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { expect } from '../errors';
+import { groupedConv2d, verifyGroups } from './grouped_conv';
+import { channelsOf, convMacs, kernelInit, Kwargs, LayerArgs, pointwiseConv, Shape, singleInput, singleShape } from './layer_utils';
+
+/** Fusion variants: 'pairwise' = paper Eq. 8 per channel, 'global' = softmax over all 2C. */
+export type CRUFusion = 'pairwise' | 'global';
+export const CRU_FUSIONS: readonly CRUFusion[] = ['pairwise', 'global'];
+
+/** Options of the CRU maths (resolved, validated). */
+export interface CRUOptions {
+  alpha: number;
+  squeezeRatio: number;
+  groups: number;
+  kernelSize: number;
+  fusion: CRUFusion;
+}
+
+/** Weights of a CRU, HWIO kernels. */
+export interface CRUWeights {
+  squeeze1: tf.Tensor;  // [1, 1, up, up/r]
+  squeeze2: tf.Tensor;  // [1, 1, low, low/r]
+  gwcKernel: tf.Tensor;  // [k, k, up/r/g, C]
+  gwcBias: tf.Tensor;  // [C]
+  pwc1: tf.Tensor;  // [1, 1, up/r, C]
+  pwc2: tf.Tensor;  // [1, 1, low/r, C − low/r]
+}
+
+/** Channel plan of a CRU: up = ⌊αC⌋ (as PyTorch's int(α·C)), low = C − up, squeezed sizes. */
+export interface CRUChannels {
+  channels: number;
+  up: number;
+  low: number;
+  upSqueezed: number;
+  lowSqueezed: number;
+}
+
+/** Work out and validate the channel plan for C channels (errors name the bad value and the fix). */
+export function cruChannels(who: string, channels: number, o: CRUOptions): CRUChannels {
+  const up = Math.floor(o.alpha * channels);
+  const low = channels - up;
+  expect(up > 0 && low > 0, who,
+    `alpha to leave both parts non-empty: ⌊alpha·C⌋ in [1, C−1] for C=${channels} ` +
+    `(use alpha in [${(1 / channels).toFixed(3)}, ${(1 - 1 / channels).toFixed(3)}])`, o.alpha);
+  expect(up % o.squeezeRatio === 0, who,
+    `squeezeRatio to divide the upper part (αC = ${up} channels for alpha=${o.alpha}, C=${channels})`, o.squeezeRatio);
+  expect(low % o.squeezeRatio === 0, who,
+    `squeezeRatio to divide the lower part ((1−α)C = ${low} channels for alpha=${o.alpha}, C=${channels})`, o.squeezeRatio);
+  const upSqueezed = up / o.squeezeRatio;
+  verifyGroups(who, o.groups, upSqueezed, channels);
+  return {channels, up, low, upSqueezed, lowSqueezed: low / o.squeezeRatio};
+}
+
+/** Validate CRU options that do not depend on the channel count. */
+export function verifyCRUOptions(who: string, o: CRUOptions): void {
+  expect(typeof o.alpha === 'number' && o.alpha > 0 && o.alpha < 1, who, 'alpha in (0, 1)', o.alpha);
+  expect(Number.isInteger(o.squeezeRatio) && o.squeezeRatio > 0, who, 'squeezeRatio to be a positive integer', o.squeezeRatio);
+  expect(Number.isInteger(o.groups) && o.groups > 0, who, 'groups to be a positive integer', o.groups);
+  expect(Number.isInteger(o.kernelSize) && o.kernelSize > 0 && o.kernelSize % 2 === 1, who,
+    'kernelSize to be a positive odd integer (e.g. 3)', o.kernelSize);
+  expect((CRU_FUSIONS as readonly string[]).includes(o.fusion), who,
+    `fusion to be one of ${CRU_FUSIONS.map((f) => `'${f}'`).join(', ')}`, o.fusion);
+}
+
+/** The two transformed branches Y1 (Eq. 5) and Y2 (Eq. 6), each `[N, H, W, C]`. */
+export function cruBranches(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): {y1: tf.Tensor4D, y2: tf.Tensor4D} {
+  return tf.tidy(() => {
+    const [up, low] = tf.split(x, [p.up, p.low], 3) as tf.Tensor4D[];
+    const upS = pointwiseConv(up, w.squeeze1);
+    const lowS = pointwiseConv(low, w.squeeze2);
+    const gwc = tf.add(groupedConv2d(upS, w.gwcKernel as tf.Tensor4D, o.groups), w.gwcBias);
+    const y1 = tf.add(gwc, pointwiseConv(upS, w.pwc1)) as tf.Tensor4D;  // Eq. 5
+    const y2 = tf.concat([pointwiseConv(lowS, w.pwc2), lowS], 3) as tf.Tensor4D;  // Eq. 6
+    return {y1, y2};
+  });
+}
+
+/** Attention weights β1, β2, each `[N, 1, 1, C]`, from the pooled branches (Eq. 7–8). */
+export function cruBetas(y1: tf.Tensor4D, y2: tf.Tensor4D, fusion: CRUFusion): {beta1: tf.Tensor4D, beta2: tf.Tensor4D} {
+  return tf.tidy(() => {
+    const s1 = tf.mean(y1, [1, 2], true);  // Eq. 7
+    const s2 = tf.mean(y2, [1, 2], true);
+    if (fusion === 'pairwise') {
+      // Eq. 8: β1 = e^S1 / (e^S1 + e^S2) = sigmoid(S1 − S2), per channel.
+      const beta1 = tf.sigmoid(tf.sub(s1, s2)) as tf.Tensor4D;
+      return {beta1, beta2: tf.sub(1, beta1) as tf.Tensor4D};
+    }
+    // Porting note: the unofficial PyTorch code takes one softmax over all 2C pooled channels.
+    const c = y1.shape[3];
+    const [beta1, beta2] = tf.split(tf.softmax(tf.concat([s1, s2], 3)), [c, c], 3) as tf.Tensor4D[];
+    return {beta1, beta2};
+  });
+}
+
+/** CRU forward: Y = β1·Y1 + β2·Y2 (Eq. 9). */
+export function cru(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): tf.Tensor4D {
+  return tf.tidy(() => {
+    const {y1, y2} = cruBranches(x, p, w, o);
+    const {beta1, beta2} = cruBetas(y1, y2, o.fusion);
+    return tf.add(tf.mul(beta1, y1), tf.mul(beta2, y2)) as tf.Tensor4D;
+  });
+}
+
+/** Parameters of a CRU: the squeezes, GWC (+bias), PWC1, PWC2 (paper Eq. 10–11 plus GWC bias). */
+export function cruParams(p: CRUChannels, o: CRUOptions): number {
+  const C = p.channels;
+  return p.up * p.upSqueezed + p.low * p.lowSqueezed + o.kernelSize ** 2 * (p.upSqueezed / o.groups) * C + C +
+    p.upSqueezed * C + p.lowSqueezed * (C - p.lowSqueezed);
+}
+
+/** Multiply-accumulates of a CRU on an H×W map (1×1 convs, GWC, PWCs; pooling and fusion not counted). */
+export function cruMacs(pixels: number, p: CRUChannels, o: CRUOptions): number {
+  const C = p.channels;
+  return convMacs(pixels, 1, p.up, p.upSqueezed) + convMacs(pixels, 1, p.low, p.lowSqueezed) +
+    convMacs(pixels, o.kernelSize, p.upSqueezed / o.groups, C) + convMacs(pixels, 1, p.upSqueezed, C) +
+    convMacs(pixels, 1, p.lowSqueezed, C - p.lowSqueezed);
+}
+
+export declare interface CRULayerArgs extends LayerArgs {
+  /** Split ratio α in (0, 1): ⌊αC⌋ channels go to the upper (rich) part. Defaults to 0.5. */
+  alpha?: number;
+  /** Squeeze ratio r; must divide both parts. Defaults to 2. */
+  squeezeRatio?: number;
+  /** Groups g of the GWC; must divide αC/r and C. Defaults to 2. */
+  groups?: number;
+  /** Kernel size k of the GWC (odd, 'same' padding). Defaults to 3. */
+  kernelSize?: number;
+  /** 'pairwise' (paper Eq. 8, per channel) or 'global' (softmax over all 2C). Defaults to 'pairwise'. */
+  fusion?: CRUFusion;
+}
+
+/** Resolve CRU defaults. */
+export function cruOptions(args: CRULayerArgs): CRUOptions {
+  return {
+    alpha: args.alpha == null ? 0.5 : args.alpha,
+    squeezeRatio: args.squeezeRatio == null ? 2 : args.squeezeRatio,
+    groups: args.groups == null ? 2 : args.groups,
+    kernelSize: args.kernelSize == null ? 3 : args.kernelSize,
+    fusion: args.fusion == null ? 'pairwise' : args.fusion,
+  };
+}
+
+/** CRU layer: `[N, H, W, C] → [N, H, W, C]`. */
+export class CRU extends tf.layers.Layer {
+  /** @nocollapse */
+  static className = 'SCConvCRU';
+  readonly options: CRUOptions;
+  plan?: CRUChannels;
+  squeeze1?: tf.LayerVariable;
+  squeeze2?: tf.LayerVariable;
+  gwcKernel?: tf.LayerVariable;
+  gwcBias?: tf.LayerVariable;
+  pwc1?: tf.LayerVariable;
+  pwc2?: tf.LayerVariable;
+
+  constructor(args: CRULayerArgs = {}) {
+    super(args);
+    this.options = cruOptions(args);
+    verifyCRUOptions('CRU', this.options);
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const p = this.plan = this.checkInputChannels(channelsOf(singleShape(inputShape), 'CRU'));
+    const k = this.options.kernelSize;
+    const init = kernelInit();
+    this.squeeze1 = this.addWeight('squeeze1', [1, 1, p.up, p.upSqueezed], 'float32', init);
+    this.squeeze2 = this.addWeight('squeeze2', [1, 1, p.low, p.lowSqueezed], 'float32', init);
+    this.gwcKernel = this.addWeight('GWC_kernel', [k, k, p.upSqueezed / this.options.groups, p.channels], 'float32', init);
+    this.gwcBias = this.addWeight('GWC_bias', [p.channels], 'float32', tf.initializers.zeros());
+    this.pwc1 = this.addWeight('PWC1', [1, 1, p.upSqueezed, p.channels], 'float32', init);
+    this.pwc2 = this.addWeight('PWC2', [1, 1, p.lowSqueezed, p.channels - p.lowSqueezed], 'float32', init);
+    this.built = true;
+  }
+
+  /** Validate (and return) the channel plan for `channels` input channels. */
+  checkInputChannels(channels: number): CRUChannels {
+    return cruChannels('CRU', channels, this.options);
+  }
+
+  private weightsNow(): CRUWeights {
+    return {
+      squeeze1: this.squeeze1!.read(), squeeze2: this.squeeze2!.read(), gwcKernel: this.gwcKernel!.read(),
+      gwcBias: this.gwcBias!.read(), pwc1: this.pwc1!.read(), pwc2: this.pwc2!.read(),
+    };
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
+    return tf.tidy(() => cru(singleInput(inputs), this.plan!, this.weightsNow(), this.options));
+  }
+
+  /** β1, β2 (Eq. 8), each `[N, 1, 1, C]`, for input x. */
+  betas(x: tf.Tensor4D): {beta1: tf.Tensor4D, beta2: tf.Tensor4D} {
+    if (!this.built) this.build(x.shape);
+    return tf.tidy(() => {
+      const {y1, y2} = cruBranches(x, this.plan!, this.weightsNow(), this.options);
+      return cruBetas(y1, y2, this.options.fusion);
+    });
+  }
+
+  /** Multiply-accumulates for one image of this input shape. */
+  macs(inputShape: Shape): number {
+    const plan = this.checkInputChannels(channelsOf(inputShape, 'CRU'));
+    return cruMacs((inputShape[1] as number) * (inputShape[2] as number), plan, this.options);
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    return singleShape(inputShape);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict = {...this.options};
+    Object.assign(config, super.getConfig());
+    return config;
+  }
+}
+tf.serialization.registerClass(CRU);
