@@ -1,0 +1,683 @@
+// Native CPU training kernels for the 'native' TensorFlow.js backend (src/kernels/native_backend.ts).
+//
+// Convolutions run through oneDNN (the library PyTorch uses for CPU convs) directly on the NHWC
+// Float32Arrays that tfjs-backend-cpu keeps its tensors in (zero copy); the elementwise ops,
+// reductions and batch-norm passes that dominate a ResNet training step once convs are fast are
+// plain OpenMP loops (oneDNN uses the same OpenMP thread pool, so there is no oversubscription).
+// Every function writes into an output array that the caller allocated.
+
+#include <node_api.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// N-API helpers
+// ---------------------------------------------------------------------------------------------
+
+struct Args {
+  napi_env env;
+  size_t argc = 12;
+  napi_value argv[12];
+  Args(napi_env e, napi_callback_info info) : env(e) {
+    napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  }
+  // Float32Array or Int32Array data pointer (nullptr for null/undefined) and element count.
+  template <typename T>
+  T* array(size_t i, size_t* length = nullptr) const {
+    napi_valuetype type;
+    napi_typeof(env, argv[i], &type);
+    if (type == napi_null || type == napi_undefined) return nullptr;
+    napi_typedarray_type kind;
+    size_t n;
+    void* data;
+    napi_value buffer;
+    size_t offset;
+    if (napi_get_typedarray_info(env, argv[i], &kind, &n, &data, &buffer, &offset) != napi_ok) {
+      napi_throw_type_error(env, nullptr, "scconv_native expects a typed array argument");
+      return nullptr;
+    }
+    if (length) *length = n;
+    return static_cast<T*>(data);
+  }
+  double number(size_t i) const {
+    double v = 0;
+    napi_get_value_double(env, argv[i], &v);
+    return v;
+  }
+  int64_t integer(size_t i) const { return static_cast<int64_t>(number(i)); }
+};
+
+napi_value undefined(napi_env env) {
+  napi_value u;
+  napi_get_undefined(env, &u);
+  return u;
+}
+
+void throw_error(napi_env env, const std::string& what) { napi_throw_error(env, nullptr, what.c_str()); }
+
+// Element counts below this run on one thread (thread start-up costs more than it saves).
+constexpr int64_t kParallelMin = 1 << 15;
+
+// ---------------------------------------------------------------------------------------------
+// Convolutions (oneDNN)
+// ---------------------------------------------------------------------------------------------
+
+using dnnl::memory;
+using tag = memory::format_tag;
+using dt = memory::data_type;
+
+dnnl::engine& cpu_engine() {
+  static dnnl::engine eng(dnnl::engine::kind::cpu, 0);
+  return eng;
+}
+dnnl::stream& cpu_stream() {
+  static dnnl::stream s(cpu_engine());
+  return s;
+}
+
+// Conv geometry, in the order the JS side packs it (Int32Array).
+struct ConvParams {
+  int64_t n, h, w, c, o, kh, kw, oh, ow, sh, sw, dh, dw, pt, pb, pl, pr, groups;
+};
+
+// One cached primitive per (mode, geometry, fused options): creating a oneDNN primitive JIT-compiles
+// its kernel, so it is built once and reused every step.
+struct ConvPlan {
+  dnnl::primitive prim;
+  memory::desc src, wei, dst, user_wei, bias;
+  bool reorder_wei = false;
+  dnnl::reorder wei_reorder;  // user -> internal (fwd, bwd data) or internal -> user (bwd weights)
+  std::unique_ptr<memory> wei_mem;  // internal-format weights buffer
+  std::string impl;
+};
+
+std::unordered_map<std::string, std::unique_ptr<ConvPlan>> conv_plans;
+
+memory::desc user_weights_desc(const ConvParams& p) {
+  if (p.groups == 1) return memory::desc({p.o, p.c, p.kh, p.kw}, dt::f32, tag::hwio);
+  // Depthwise: tfjs filter [kh, kw, inC, multiplier] = goihw with g = inC, o = multiplier, i = 1.
+  return memory::desc({p.groups, p.o / p.groups, p.c / p.groups, p.kh, p.kw}, dt::f32, tag::hwigo);
+}
+
+memory::desc any_weights_desc(const ConvParams& p) {
+  if (p.groups == 1) return memory::desc({p.o, p.c, p.kh, p.kw}, dt::f32, tag::any);
+  return memory::desc({p.groups, p.o / p.groups, p.c / p.groups, p.kh, p.kw}, dt::f32, tag::any);
+}
+
+dnnl::convolution_forward::primitive_desc forward_pd(const ConvParams& p, bool with_bias, int act,
+                                                    float alpha) {
+  memory::desc src({p.n, p.c, p.h, p.w}, dt::f32, tag::nhwc);
+  memory::desc dst({p.n, p.o, p.oh, p.ow}, dt::f32, tag::nhwc);
+  memory::desc bias({p.o}, dt::f32, tag::x);
+  memory::dims strides = {p.sh, p.sw}, dil = {p.dh - 1, p.dw - 1}, pl = {p.pt, p.pl}, pr = {p.pb, p.pr};
+  auto d = with_bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                                       dnnl::algorithm::convolution_direct, src,
+                                                       any_weights_desc(p), bias, dst, strides, dil, pl, pr)
+                     : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
+                                                       dnnl::algorithm::convolution_direct, src,
+                                                       any_weights_desc(p), dst, strides, dil, pl, pr);
+  dnnl::primitive_attr attr;
+  if (act != 0) {
+    dnnl::post_ops ops;
+    if (act == 1) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+    if (act == 2) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_clip, 0.f, 6.f);
+    if (act == 3) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, alpha, 0.f);
+    if (act == 4) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_logistic, 0.f, 0.f);
+    if (act == 5) ops.append_eltwise(1.f, dnnl::algorithm::eltwise_elu, 1.f, 0.f);
+    attr.set_post_ops(ops);
+  }
+  return dnnl::convolution_forward::primitive_desc(d, attr, cpu_engine());
+}
+
+ConvPlan* conv_plan(int mode, const ConvParams& p, bool with_bias, int act, float alpha) {
+  std::string key = std::to_string(mode);
+  for (int64_t v : {p.n, p.h, p.w, p.c, p.o, p.kh, p.kw, p.oh, p.ow, p.sh, p.sw, p.dh, p.dw, p.pt, p.pb,
+                    p.pl, p.pr, p.groups, (int64_t)with_bias, (int64_t)act})
+    key += "," + std::to_string(v);
+  key += "," + std::to_string(alpha);
+  auto it = conv_plans.find(key);
+  if (it != conv_plans.end()) return it->second.get();
+
+  auto plan = std::make_unique<ConvPlan>();
+  auto& eng = cpu_engine();
+  plan->user_wei = user_weights_desc(p);
+  auto fwd = forward_pd(p, with_bias, act, alpha);
+  memory::desc src({p.n, p.c, p.h, p.w}, dt::f32, tag::nhwc);
+  memory::desc dst({p.n, p.o, p.oh, p.ow}, dt::f32, tag::nhwc);
+  memory::dims strides = {p.sh, p.sw}, dil = {p.dh - 1, p.dw - 1}, pl = {p.pt, p.pl}, pr = {p.pb, p.pr};
+  memory::desc internal;
+  if (mode == 0) {
+    plan->prim = dnnl::convolution_forward(fwd);
+    internal = fwd.weights_desc();
+    plan->impl = fwd.impl_info_str();
+  } else if (mode == 1) {
+    dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, src, any_weights_desc(p),
+                                            dst, strides, dil, pl, pr);
+    dnnl::convolution_backward_data::primitive_desc pd(d, eng, fwd);
+    plan->prim = dnnl::convolution_backward_data(pd);
+    internal = pd.weights_desc();
+    plan->impl = pd.impl_info_str();
+  } else {
+    dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, src, any_weights_desc(p),
+                                               dst, strides, dil, pl, pr);
+    dnnl::convolution_backward_weights::primitive_desc pd(d, eng, fwd);
+    plan->prim = dnnl::convolution_backward_weights(pd);
+    internal = pd.diff_weights_desc();
+    plan->impl = pd.impl_info_str();
+  }
+  plan->wei = internal;
+  if (internal != plan->user_wei) {
+    plan->reorder_wei = true;
+    plan->wei_mem = std::make_unique<memory>(internal, eng);
+    memory user(plan->user_wei, eng, nullptr);
+    plan->wei_reorder = mode == 2 ? dnnl::reorder(*plan->wei_mem, user) : dnnl::reorder(user, *plan->wei_mem);
+  }
+  auto* raw = plan.get();
+  conv_plans.emplace(key, std::move(plan));
+  return raw;
+}
+
+bool read_params(const Args& a, size_t i, ConvParams* p) {
+  size_t n = 0;
+  int32_t* v = a.array<int32_t>(i, &n);
+  if (!v || n < 18) return false;
+  int64_t* out = &p->n;
+  for (int k = 0; k < 18; ++k) out[k] = v[k];
+  return true;
+}
+
+// conv(mode, a, b, out, params, bias?, act, alpha)
+//   mode 0 forward:          a = x [n,h,w,c],  b = filter, out = y [n,oh,ow,o]
+//   mode 1 input gradient:   a = dy,           b = filter, out = dx
+//   mode 2 filter gradient:  a = x,            b = dy,     out = dfilter
+napi_value Conv(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  int mode = static_cast<int>(a.integer(0));
+  ConvParams p;
+  if (!read_params(a, 4, &p)) {
+    throw_error(env, "scconv_native.conv expects 18 Int32 parameters");
+    return nullptr;
+  }
+  float* x = a.array<float>(1);
+  float* y = a.array<float>(2);
+  float* out = a.array<float>(3);
+  float* bias = a.argc > 5 ? a.array<float>(5) : nullptr;
+  int act = a.argc > 6 ? static_cast<int>(a.integer(6)) : 0;
+  float alpha = a.argc > 7 ? static_cast<float>(a.number(7)) : 0.f;
+  try {
+    ConvPlan* plan = conv_plan(mode, p, bias != nullptr, act, alpha);
+    auto& eng = cpu_engine();
+    auto& s = cpu_stream();
+    memory::desc src({p.n, p.c, p.h, p.w}, dt::f32, tag::nhwc);
+    memory::desc dst({p.n, p.o, p.oh, p.ow}, dt::f32, tag::nhwc);
+    if (mode == 0) {
+      memory xs(src, eng, x), ys(dst, eng, out), wu(plan->user_wei, eng, y);
+      if (plan->reorder_wei) plan->wei_reorder.execute(s, wu, *plan->wei_mem);
+      std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, xs},
+                                              {DNNL_ARG_WEIGHTS, plan->reorder_wei ? *plan->wei_mem : wu},
+                                              {DNNL_ARG_DST, ys}};
+      if (bias) args.insert({DNNL_ARG_BIAS, memory(memory::desc({p.o}, dt::f32, tag::x), eng, bias)});
+      plan->prim.execute(s, args);
+    } else if (mode == 1) {
+      memory dys(dst, eng, x), dxs(src, eng, out), wu(plan->user_wei, eng, y);
+      if (plan->reorder_wei) plan->wei_reorder.execute(s, wu, *plan->wei_mem);
+      plan->prim.execute(s, {{DNNL_ARG_DIFF_DST, dys},
+                             {DNNL_ARG_WEIGHTS, plan->reorder_wei ? *plan->wei_mem : wu},
+                             {DNNL_ARG_DIFF_SRC, dxs}});
+    } else {
+      memory xs(src, eng, x), dys(dst, eng, y), wu(plan->user_wei, eng, out);
+      plan->prim.execute(s, {{DNNL_ARG_SRC, xs},
+                             {DNNL_ARG_DIFF_DST, dys},
+                             {DNNL_ARG_DIFF_WEIGHTS, plan->reorder_wei ? *plan->wei_mem : wu}});
+      if (plan->reorder_wei) plan->wei_reorder.execute(s, *plan->wei_mem, wu);
+    }
+    s.wait();
+  } catch (const dnnl::error& e) {
+    throw_error(env, std::string("oneDNN convolution failed: ") + e.what());
+    return nullptr;
+  }
+  return undefined(env);
+}
+
+// convImpl(mode, params, hasBias, act) -> the oneDNN implementation name (for diagnostics).
+napi_value ConvImpl(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  ConvParams p;
+  if (!read_params(a, 1, &p)) return undefined(env);
+  ConvPlan* plan = conv_plan(static_cast<int>(a.integer(0)), p, a.integer(2) != 0, (int)a.integer(3), 0.f);
+  napi_value s;
+  napi_create_string_utf8(env, plan->impl.c_str(), plan->impl.size(), &s);
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise ops
+// ---------------------------------------------------------------------------------------------
+
+enum BinaryOp { kAdd, kSub, kMul, kDiv, kMax, kMin, kSquaredDiff, kReluGrad, kStepMul };
+
+template <int OP>
+inline float apply(float a, float b) {
+  if (OP == kAdd) return a + b;
+  if (OP == kSub) return a - b;
+  if (OP == kMul) return a * b;
+  if (OP == kDiv) return a / b;
+  if (OP == kMax) return a > b || std::isnan(a) ? a : b;
+  if (OP == kMin) return a < b || std::isnan(a) ? a : b;
+  if (OP == kSquaredDiff) return (a - b) * (a - b);
+  if (OP == kReluGrad) return b > 0.f ? a : 0.f;  // a = dy, b = relu input (or output)
+  return 0.f;
+}
+
+// out[o, i] = a[o, i or 0] OP b[o or 0, i or 0]: the broadcast shapes a NHWC net needs
+// (same shape, per-channel vector, per-row scalar, scalar), given as strides for o and i.
+template <int OP>
+void binary_loop(const float* a, const float* b, float* out, int64_t outer, int64_t inner, int64_t ao,
+                 int64_t ai, int64_t bo, int64_t bi) {
+  const int64_t total = outer * inner;
+  if (ai == 1 && bi == 1 && ao == inner && bo == inner) {
+#pragma omp parallel for schedule(static) if (total >= kParallelMin)
+    for (int64_t k = 0; k < total; ++k) out[k] = apply<OP>(a[k], b[k]);
+    return;
+  }
+#pragma omp parallel for schedule(static) if (total >= kParallelMin)
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* ar = a + o * ao;
+    const float* br = b + o * bo;
+    float* r = out + o * inner;
+    if (ai == 1 && bi == 0) {
+      const float bv = br[0];
+      for (int64_t i = 0; i < inner; ++i) r[i] = apply<OP>(ar[i], bv);
+    } else if (ai == 0 && bi == 1) {
+      const float av = ar[0];
+      for (int64_t i = 0; i < inner; ++i) r[i] = apply<OP>(av, br[i]);
+    } else if (ai == 1 && bi == 1) {
+      for (int64_t i = 0; i < inner; ++i) r[i] = apply<OP>(ar[i], br[i]);
+    } else {
+      for (int64_t i = 0; i < inner; ++i) r[i] = apply<OP>(ar[i * ai], br[i * bi]);
+    }
+  }
+}
+
+// binary(op, a, b, out, outer, inner, aOuterStride, aInnerStride, bOuterStride, bInnerStride)
+napi_value Binary(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  int op = static_cast<int>(a.integer(0));
+  const float* x = a.array<float>(1);
+  const float* y = a.array<float>(2);
+  float* out = a.array<float>(3);
+  int64_t outer = a.integer(4), inner = a.integer(5), ao = a.integer(6), ai = a.integer(7),
+          bo = a.integer(8), bi = a.integer(9);
+  switch (op) {
+    case kAdd: binary_loop<kAdd>(x, y, out, outer, inner, ao, ai, bo, bi); break;
+    case kSub: binary_loop<kSub>(x, y, out, outer, inner, ao, ai, bo, bi); break;
+    case kMul: binary_loop<kMul>(x, y, out, outer, inner, ao, ai, bo, bi); break;
+    case kDiv: binary_loop<kDiv>(x, y, out, outer, inner, ao, ai, bo, bi); break;
+    case kMax: binary_loop<kMax>(x, y, out, outer, inner, ao, ai, bo, bi); break;
+    case kMin: binary_loop<kMin>(x, y, out, outer, inner, ao, ai, bo, bi); break;
+    case kSquaredDiff: binary_loop<kSquaredDiff>(x, y, out, outer, inner, ao, ai, bo, bi); break;
+    case kReluGrad: binary_loop<kReluGrad>(x, y, out, outer, inner, ao, ai, bo, bi); break;
+    default: throw_error(env, "scconv_native.binary: unknown op");
+  }
+  return undefined(env);
+}
+
+enum UnaryOp { kRelu, kRelu6, kStep, kNeg, kSquare, kSqrt, kRsqrt, kExp, kLog, kSigmoid, kTanh, kAbs,
+               kScale, kLeakyRelu, kElu };
+
+template <int OP>
+inline float unary(float x, float alpha) {
+  if (OP == kRelu) return x > 0.f ? x : (std::isnan(x) ? x : 0.f);
+  if (OP == kRelu6) return std::isnan(x) ? x : std::min(std::max(x, 0.f), 6.f);
+  if (OP == kStep) return std::isnan(x) ? x : (x > 0.f ? 1.f : alpha);
+  if (OP == kNeg) return -x;
+  if (OP == kSquare) return x * x;
+  if (OP == kSqrt) return std::sqrt(x);
+  if (OP == kRsqrt) return 1.f / std::sqrt(x);
+  if (OP == kExp) return std::exp(x);
+  if (OP == kLog) return std::log(x);
+  if (OP == kSigmoid) return 1.f / (1.f + std::exp(-x));
+  if (OP == kTanh) return std::tanh(x);
+  if (OP == kAbs) return std::fabs(x);
+  if (OP == kScale) return x * alpha;
+  if (OP == kLeakyRelu) return x < 0.f ? alpha * x : x;
+  if (OP == kElu) return x >= 0.f ? x : std::expm1(x);
+  return 0.f;
+}
+
+template <int OP>
+void unary_loop(const float* x, float* out, int64_t n, float alpha) {
+#pragma omp parallel for schedule(static) if (n >= kParallelMin / 4)
+  for (int64_t k = 0; k < n; ++k) out[k] = unary<OP>(x[k], alpha);
+}
+
+// unary(op, x, out, alpha)
+napi_value Unary(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  int op = static_cast<int>(a.integer(0));
+  size_t n = 0;
+  const float* x = a.array<float>(1, &n);
+  float* out = a.array<float>(2);
+  float alpha = static_cast<float>(a.number(3));
+  switch (op) {
+#define CASE(K) case K: unary_loop<K>(x, out, n, alpha); break;
+    CASE(kRelu) CASE(kRelu6) CASE(kStep) CASE(kNeg) CASE(kSquare) CASE(kSqrt) CASE(kRsqrt) CASE(kExp)
+    CASE(kLog) CASE(kSigmoid) CASE(kTanh) CASE(kAbs) CASE(kScale) CASE(kLeakyRelu) CASE(kElu)
+#undef CASE
+    default: throw_error(env, "scconv_native.unary: unknown op");
+  }
+  return undefined(env);
+}
+
+// addN(out, a0, a1, ...): out = sum of up to 10 same-shape arrays.
+napi_value AddN(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  float* out = a.array<float>(0, &n);
+  std::vector<const float*> xs;
+  for (size_t i = 1; i < a.argc; ++i) xs.push_back(a.array<float>(i));
+  const int64_t total = static_cast<int64_t>(n);
+  const size_t m = xs.size();
+#pragma omp parallel for schedule(static) if (total >= kParallelMin)
+  for (int64_t k = 0; k < total; ++k) {
+    float s = xs[0][k];
+    for (size_t j = 1; j < m; ++j) s += xs[j][k];
+    out[k] = s;
+  }
+  return undefined(env);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reductions over the middle axis of [outer, mid, inner]
+// ---------------------------------------------------------------------------------------------
+
+enum ReduceOp { kSum, kMean, kRMax, kRMin };
+
+// reduce(op, x, out, outer, mid, inner): out[o, i] = reduce_m x[o, m, i]
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  int op = static_cast<int>(a.integer(0));
+  const float* x = a.array<float>(1);
+  float* out = a.array<float>(2);
+  const int64_t outer = a.integer(3), mid = a.integer(4), inner = a.integer(5);
+  const int64_t total = outer * mid * inner;
+  const bool par = total >= kParallelMin;
+  if (inner == 1) {
+    // Reduce contiguous rows.
+#pragma omp parallel for schedule(static) if (par && outer > 1)
+    for (int64_t o = 0; o < outer; ++o) {
+      const float* r = x + o * mid;
+      if (op == kSum || op == kMean) {
+        double s = 0;
+        for (int64_t m = 0; m < mid; ++m) s += r[m];
+        out[o] = static_cast<float>(op == kMean ? s / mid : s);
+      } else {
+        float v = r[0];
+        for (int64_t m = 1; m < mid; ++m) v = op == kRMax ? (r[m] > v || std::isnan(r[m]) ? r[m] : v)
+                                                        : (r[m] < v || std::isnan(r[m]) ? r[m] : v);
+        out[o] = v;
+      }
+    }
+    return undefined(env);
+  }
+  // Reduce over rows of length inner (e.g. NHWC over N, H, W): split the rows between threads,
+  // each keeps a partial row, then combine.
+  const int threads = par ? omp_get_max_threads() : 1;
+  for (int64_t o = 0; o < outer; ++o) {
+    const float* base = x + o * mid * inner;
+    std::vector<double> partial(static_cast<size_t>(threads) * inner);
+    std::vector<float> partial_f(static_cast<size_t>(threads) * inner);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+    {
+      const int t = omp_get_thread_num();
+      const int nt = omp_get_num_threads();
+      const int64_t m0 = mid * t / nt, m1 = mid * (t + 1) / nt;
+      if (op == kSum || op == kMean) {
+        // Accumulate in float over blocks of rows, in double across blocks.
+        double* acc = partial.data() + static_cast<size_t>(t) * inner;
+        std::vector<float> block(inner, 0.f);
+        int64_t count = 0;
+        for (int64_t m = m0; m < m1; ++m) {
+          const float* r = base + m * inner;
+          for (int64_t i = 0; i < inner; ++i) block[i] += r[i];
+          if (++count == 64) {
+            for (int64_t i = 0; i < inner; ++i) { acc[i] += block[i]; block[i] = 0.f; }
+            count = 0;
+          }
+        }
+        for (int64_t i = 0; i < inner; ++i) acc[i] += block[i];
+      } else {
+        float* acc = partial_f.data() + static_cast<size_t>(t) * inner;
+        const bool is_max = op == kRMax;
+        for (int64_t i = 0; i < inner; ++i) acc[i] = is_max ? -INFINITY : INFINITY;
+        if (m1 > m0) {
+          for (int64_t i = 0; i < inner; ++i) acc[i] = base[m0 * inner + i];
+          for (int64_t m = m0 + 1; m < m1; ++m) {
+            const float* r = base + m * inner;
+            for (int64_t i = 0; i < inner; ++i)
+              acc[i] = is_max ? (r[i] > acc[i] || std::isnan(r[i]) ? r[i] : acc[i])
+                              : (r[i] < acc[i] || std::isnan(r[i]) ? r[i] : acc[i]);
+          }
+        }
+      }
+    }
+    float* dst = out + o * inner;
+    for (int64_t i = 0; i < inner; ++i) {
+      if (op == kSum || op == kMean) {
+        double s = 0;
+        for (int t = 0; t < threads; ++t) s += partial[static_cast<size_t>(t) * inner + i];
+        dst[i] = static_cast<float>(op == kMean ? s / mid : s);
+      } else {
+        float v = partial_f[i];
+        for (int t = 1; t < threads; ++t) {
+          float w = partial_f[static_cast<size_t>(t) * inner + i];
+          v = op == kRMax ? (w > v || std::isnan(w) ? w : v) : (w < v || std::isnan(w) ? w : v);
+        }
+        dst[i] = v;
+      }
+    }
+  }
+  return undefined(env);
+}
+
+// broadcast(x, out, outer, mid, inner): out[o, m, i] = x[o, i] (Tile / BroadcastTo of a 1-axis).
+napi_value Broadcast(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const float* x = a.array<float>(0);
+  float* out = a.array<float>(1);
+  const int64_t outer = a.integer(2), mid = a.integer(3), inner = a.integer(4);
+  const int64_t rows = outer * mid;
+#pragma omp parallel for schedule(static) if (rows * inner >= kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t o = r / mid;
+    std::memcpy(out + r * inner, x + o * inner, sizeof(float) * inner);
+  }
+  return undefined(env);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batch norm over the last (channel) axis
+// ---------------------------------------------------------------------------------------------
+
+// batchNorm(x, mean, variance, offset?, scale?, eps, out, c, act)
+//   out = act((x - mean) * scale / sqrt(variance + eps) + offset); act 0 none, 1 relu.
+napi_value BatchNorm(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  const float* x = a.array<float>(0, &n);
+  const float* mean = a.array<float>(1);
+  const float* var = a.array<float>(2);
+  const float* offset = a.array<float>(3);
+  const float* scale = a.array<float>(4);
+  const float eps = static_cast<float>(a.number(5));
+  float* out = a.array<float>(6);
+  const int64_t c = a.integer(7);
+  const int act = static_cast<int>(a.integer(8));
+  std::vector<float> mul(c), add(c);
+  for (int64_t i = 0; i < c; ++i) {
+    mul[i] = (scale ? scale[i] : 1.f) / std::sqrt(var[i] + eps);
+    add[i] = (offset ? offset[i] : 0.f) - mean[i] * mul[i];
+  }
+  const int64_t rows = static_cast<int64_t>(n) / c;
+  const float* mp = mul.data();
+  const float* ap = add.data();
+#pragma omp parallel for schedule(static) if (static_cast<int64_t>(n) >= kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x + r * c;
+    float* o = out + r * c;
+    if (act == 1) {
+      for (int64_t i = 0; i < c; ++i) { float v = xr[i] * mp[i] + ap[i]; o[i] = v > 0.f ? v : 0.f; }
+    } else {
+      for (int64_t i = 0; i < c; ++i) o[i] = xr[i] * mp[i] + ap[i];
+    }
+  }
+  return undefined(env);
+}
+
+// Per-channel sums over rows of [rows, c]: s1 = sum(dy), s2 = sum(dy * (x - mean)).
+void channel_sums(const float* dy, const float* x, const float* mean, int64_t rows, int64_t c, double* s1,
+                  double* s2) {
+  const int threads = rows * c >= kParallelMin ? omp_get_max_threads() : 1;
+  std::vector<double> p1(static_cast<size_t>(threads) * c, 0.0), p2(static_cast<size_t>(threads) * c, 0.0);
+#pragma omp parallel num_threads(threads) if (threads > 1)
+  {
+    const int t = omp_get_thread_num();
+    const int nt = omp_get_num_threads();
+    const int64_t r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
+    std::vector<float> b1(c, 0.f), b2(c, 0.f);
+    double* a1 = p1.data() + static_cast<size_t>(t) * c;
+    double* a2 = p2.data() + static_cast<size_t>(t) * c;
+    int count = 0;
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* g = dy + r * c;
+      const float* xr = x + r * c;
+      for (int64_t i = 0; i < c; ++i) {
+        b1[i] += g[i];
+        b2[i] += g[i] * (xr[i] - mean[i]);
+      }
+      if (++count == 64) {
+        for (int64_t i = 0; i < c; ++i) { a1[i] += b1[i]; a2[i] += b2[i]; b1[i] = b2[i] = 0.f; }
+        count = 0;
+      }
+    }
+    for (int64_t i = 0; i < c; ++i) { a1[i] += b1[i]; a2[i] += b2[i]; }
+  }
+  for (int64_t i = 0; i < c; ++i) {
+    s1[i] = s2[i] = 0;
+    for (int t = 0; t < threads; ++t) { s1[i] += p1[t * c + i]; s2[i] += p2[t * c + i]; }
+  }
+}
+
+// batchNormGrad(dy, x, mean, variance, scale?, eps, c, dx, dmean, dvariance, dscale, doffset)
+//   The gradients of FusedBatchNorm with respect to each of its inputs (mean and variance treated as
+//   inputs, exactly as tfjs-core's gradient does), in two passes over dy and x.
+napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  size_t n = 0;
+  const float* dy = a.array<float>(0, &n);
+  const float* x = a.array<float>(1);
+  const float* mean = a.array<float>(2);
+  const float* var = a.array<float>(3);
+  const float* scale = a.array<float>(4);
+  const float eps = static_cast<float>(a.number(5));
+  const int64_t c = a.integer(6);
+  float* dx = a.array<float>(7);
+  float* dmean = a.array<float>(8);
+  float* dvar = a.array<float>(9);
+  float* dscale = a.array<float>(10);
+  float* doffset = a.array<float>(11);
+  const int64_t rows = static_cast<int64_t>(n) / c;
+  std::vector<double> s1(c), s2(c);
+  channel_sums(dy, x, mean, rows, c, s1.data(), s2.data());
+  std::vector<float> k(c);
+  for (int64_t i = 0; i < c; ++i) {
+    const double g = scale ? scale[i] : 1.0;
+    const double r = 1.0 / std::sqrt(static_cast<double>(var[i]) + eps);
+    k[i] = static_cast<float>(g * r);
+    if (dmean) dmean[i] = static_cast<float>(-r * g * s1[i]);
+    if (dvar) dvar[i] = static_cast<float>(-0.5 * r * r * r * g * s2[i]);
+    if (dscale) dscale[i] = static_cast<float>(r * s2[i]);
+    if (doffset) doffset[i] = static_cast<float>(s1[i]);
+  }
+  if (dx) {
+    const float* kp = k.data();
+#pragma omp parallel for schedule(static) if (static_cast<int64_t>(n) >= kParallelMin)
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* g = dy + r * c;
+      float* o = dx + r * c;
+      for (int64_t i = 0; i < c; ++i) o[i] = g[i] * kp[i];
+    }
+  }
+  return undefined(env);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Module
+// ---------------------------------------------------------------------------------------------
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  omp_set_num_threads(static_cast<int>(a.integer(0)));
+  return undefined(env);
+}
+
+napi_value GetThreads(napi_env env, napi_callback_info) {
+  napi_value v;
+  napi_create_int32(env, omp_get_max_threads(), &v);
+  return v;
+}
+
+// tuneMalloc(): keep freed tensor buffers in the heap for reuse. A training step allocates and frees
+// gigabytes in multi-megabyte tensors; glibc serves those from fresh mmap()s and returns them to the
+// OS on free, so every new tensor pays page faults (here ~10 ms for 8 MB, more than the math on it).
+// Raising the mmap and trim thresholds makes calloc() reuse freed heap memory instead.
+napi_value TuneMalloc(napi_env env, napi_callback_info) {
+  bool ok = false;
+#ifdef __GLIBC__
+  ok = mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024) == 1 && mallopt(M_TRIM_THRESHOLD, 1 << 30) == 1 &&
+       mallopt(M_TOP_PAD, 64 * 1024 * 1024) == 1;
+#endif
+  napi_value v;
+  napi_get_boolean(env, ok, &v);
+  return v;
+}
+
+napi_value Version(napi_env env, napi_callback_info) {
+  const dnnl_version_t* v = dnnl_version();
+  std::string s = "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+                  std::to_string(v->patch);
+  napi_value out;
+  napi_create_string_utf8(env, s.c_str(), s.size(), &out);
+  return out;
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  struct Fn { const char* name; napi_callback cb; };
+  const Fn fns[] = {{"conv", Conv}, {"convImpl", ConvImpl}, {"binary", Binary}, {"unary", Unary},
+                    {"addN", AddN}, {"reduce", Reduce}, {"broadcast", Broadcast},
+                    {"batchNorm", BatchNorm}, {"batchNormGrad", BatchNormGrad},
+                    {"setThreads", SetThreads}, {"getThreads", GetThreads}, {"tuneMalloc", TuneMalloc}, {"version", Version}};
+  for (const auto& f : fns) {
+    napi_value fn;
+    napi_create_function(env, f.name, NAPI_AUTO_LENGTH, f.cb, nullptr, &fn);
+    napi_set_named_property(env, exports, f.name, fn);
+  }
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

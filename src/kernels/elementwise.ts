@@ -1,0 +1,118 @@
+/**
+ * Elementwise kernels on 2 threads: binary ops with the broadcasts a NHWC network uses (same
+ * shape, per-channel vector, per-example scalar, scalar), unary ops and AddN. Anything else
+ * (other dtypes, general broadcasts) goes to the cpu kernel.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { f32, output, withFallback, type KernelArgs } from './native_util';
+
+/** Binary op codes of the addon (native/scconv_native.cc, enum BinaryOp). */
+export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDiff: 6, reluGrad: 7 } as const;
+
+/**
+ * How operand `shape` (right-aligned against `out`) reads along a split of `out` into
+ * [outer = out[0:k], inner = out[k:]]: strides for the outer and inner index, or null when it is
+ * neither full nor broadcast within a part.
+ */
+function operandStrides(shape: number[], out: number[], k: number, inner: number): [number, number] | null {
+  const padded = new Array(out.length - shape.length).fill(1).concat(shape);
+  const part = (from: number, to: number): 'full' | 'one' | null => {
+    let full = true, one = true;
+    for (let i = from; i < to; i++) {
+      if (padded[i] !== out[i]) full = false;
+      if (padded[i] !== 1) one = false;
+    }
+    return full ? 'full' : one ? 'one' : null;
+  };
+  const o = part(0, k), i = part(k, out.length);
+  if (o === null || i === null) return null;
+  const innerStride = i === 'full' ? 1 : 0;
+  const outerStride = o === 'full' ? (i === 'full' ? inner : 1) : 0;
+  return [outerStride, innerStride];
+}
+
+/** The [outer, inner] split and operand strides for a broadcast, or null if none fits. */
+export function broadcastPlan(a: number[], b: number[], out: number[]):
+  { outer: number; inner: number; as: [number, number]; bs: [number, number] } | null {
+  for (let k = 0; k <= out.length; k++) {
+    const outer = tf.util.sizeFromShape(out.slice(0, k));
+    const inner = tf.util.sizeFromShape(out.slice(k));
+    const as = operandStrides(a, out, k, inner), bs = operandStrides(b, out, k, inner);
+    if (as && bs) return { outer, inner, as, bs };
+  }
+  return null;
+}
+
+/** Run binary op `op` natively on float32 a, b (or null for the cpu fallback). */
+export function binary(args: KernelArgs, op: number, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo | null {
+  const { backend } = args;
+  const av = f32(backend, a), bv = f32(backend, b);
+  if (!av || !bv) return null;
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  const plan = broadcastPlan(a.shape, b.shape, outShape);
+  if (!plan) return null;
+  const out = output(backend, outShape);
+  backend.addon.binary(op, av, bv, out.values, plan.outer, plan.inner, ...plan.as, ...plan.bs);
+  return out.info;
+}
+
+const binaryKernel = (name: string, op: number) =>
+  withFallback(name, (args) => binary(args, op, args.inputs.a, args.inputs.b));
+
+/** Unary op codes of the addon (enum UnaryOp). */
+const UNARY = {
+  relu: 0, relu6: 1, step: 2, neg: 3, square: 4, sqrt: 5, rsqrt: 6, exp: 7, log: 8, sigmoid: 9, tanh: 10,
+  abs: 11, scale: 12, leakyRelu: 13, elu: 14,
+} as const;
+
+const unaryKernel = (name: string, op: number, alpha: (attrs?: tf.NamedAttrMap) => number = () => 0) =>
+  withFallback(name, ({ inputs, backend, attrs }) => {
+    const x = inputs.x;
+    const xv = f32(backend, x);
+    if (!xv) return null;
+    const out = output(backend, x.shape);
+    backend.addon.unary(op, xv, out.values, alpha(attrs));
+    return out.info;
+  });
+
+const addN = withFallback(tf.AddN, ({ inputs, backend }) => {
+  const tensors = Object.values(inputs) as tf.TensorInfo[];
+  const arrays = tensors.map((t) => f32(backend, t));
+  if (tensors.length > 10 || arrays.some((v) => !v)) return null;
+  if (tensors.some((t) => !tf.util.arraysEqual(t.shape, tensors[0].shape))) return null;
+  const out = output(backend, tensors[0].shape);
+  backend.addon.addN(out.values, ...(arrays as Float32Array[]));
+  return out.info;
+});
+
+export const elementwiseKernels: tf.KernelConfig[] = [
+  binaryKernel(tf.Add, BINARY.add),
+  binaryKernel(tf.Sub, BINARY.sub),
+  binaryKernel(tf.Multiply, BINARY.mul),
+  binaryKernel(tf.RealDiv, BINARY.div),
+  binaryKernel(tf.Maximum, BINARY.max),
+  binaryKernel(tf.Minimum, BINARY.min),
+  binaryKernel(tf.SquaredDifference, BINARY.squaredDiff),
+  unaryKernel(tf.Relu, UNARY.relu),
+  unaryKernel(tf.Relu6, UNARY.relu6),
+  unaryKernel(tf.Step, UNARY.step, (attrs) => (attrs?.alpha as number | undefined) ?? 0),
+  unaryKernel(tf.Neg, UNARY.neg),
+  unaryKernel(tf.Square, UNARY.square),
+  unaryKernel(tf.Sqrt, UNARY.sqrt),
+  unaryKernel(tf.Rsqrt, UNARY.rsqrt),
+  unaryKernel(tf.Exp, UNARY.exp),
+  unaryKernel(tf.Log, UNARY.log),
+  unaryKernel(tf.Sigmoid, UNARY.sigmoid),
+  unaryKernel(tf.Tanh, UNARY.tanh),
+  unaryKernel(tf.Abs, UNARY.abs),
+  unaryKernel(tf.LeakyRelu, UNARY.leakyRelu, (attrs) => (attrs?.alpha as number | undefined) ?? 0.2),
+  unaryKernel(tf.Elu, UNARY.elu),
+  addN,
+];
+
+/** NativeReluGrad (gradients.ts): inputs {dy, x} → x > 0 ? dy : 0. */
+export const reluGradKernel: tf.KernelConfig = withFallback('NativeReluGrad', (args) => {
+  const out = binary(args, BINARY.reluGrad, args.inputs.dy, args.inputs.x);
+  if (!out) throw new Error('NativeReluGrad expects float32 dy and x of one shape');
+  return out;
+});

@@ -1,0 +1,60 @@
+/**
+ * Gradients that cost fewer full-size passes on the native backend. tfjs keeps one gradient per
+ * kernel name for all backends, so each override here runs the fast form only while the native
+ * backend is active and otherwise calls the stock gradient unchanged.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { NATIVE_BATCH_NORM_GRAD, perChannel } from './batch_norm';
+import { BACKEND_NAME } from './native_util';
+
+/** The name of the fused ReLU-gradient kernel: dx = x > 0 ? dy : 0 in one pass. */
+export const NATIVE_RELU_GRAD = 'NativeReluGrad';
+
+type GradFunc = tf.GradConfig['gradFunc'];
+
+function override(kernelName: string, fast: (stock: GradFunc) => GradFunc): void {
+  const stock = tf.getGradient(kernelName);
+  if (!stock) return;
+  if ((stock as { native?: boolean }).native) return; // already installed
+  const fastFunc = fast(stock.gradFunc);
+  const config: tf.GradConfig & { native: boolean } = {
+    ...stock,
+    native: true,
+    gradFunc: (dy, saved, attrs) =>
+      tf.getBackend() === BACKEND_NAME ? fastFunc(dy, saved, attrs) : stock.gradFunc(dy, saved, attrs),
+  };
+  tf.registerGradient(config);
+}
+
+/** Install the overrides (idempotent). */
+export function registerNativeGradients(): void {
+  // FusedBatchNorm: all five gradients from one two-pass kernel.
+  override(tf.FusedBatchNorm, (stock) => (dy, saved, attrs) => {
+    const [x, mean, variance, scale] = saved;
+    const c = x.shape[x.shape.length - 1];
+    if (Array.isArray(dy) || x.dtype !== 'float32' || ![mean, variance, scale].every((t) => perChannel(t, c))) {
+      return stock(dy, saved, attrs);
+    }
+    const inputs: tf.NamedTensorMap = { dy, x, mean, variance };
+    if (scale) inputs.scale = scale;
+    const [dx, dmean, dvariance, dscale, doffset] = tf.engine().runKernel(NATIVE_BATCH_NORM_GRAD, inputs,
+      { varianceEpsilon: (attrs as { varianceEpsilon: number }).varianceEpsilon }) as tf.Tensor[];
+    return { x: () => dx, mean: () => dmean, variance: () => dvariance, scale: () => dscale,
+      offset: () => doffset };
+  });
+
+  // Relu: dy masked by x > 0 in one pass (stock: Step, then Mul).
+  override(tf.Relu, () => (dy, saved) => {
+    const [x] = saved;
+    return { x: () => tf.engine().runKernel(NATIVE_RELU_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor };
+  });
+
+  // Mean: broadcast dy / n (stock: ones of x's size, a broadcast Mul, then a Div).
+  override(tf.Mean, () => (dy, saved, attrs) => {
+    const [x] = saved;
+    const axes = tf.util.parseAxisParam((attrs as { axis: number | number[] }).axis, x.shape);
+    const n = tf.util.sizeFromShape(axes.map((a) => x.shape[a]));
+    const kept = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+    return { x: () => tf.broadcastTo(tf.reshape(tf.div(dy as tf.Tensor, n), kept), x.shape) };
+  });
+}

@@ -1,0 +1,73 @@
+/**
+ * Loads the optional native kernel pack (`native/`, an N-API addon built by node-gyp against
+ * oneDNN). Returns null, with the reason, when it is not built or cannot load: every caller then
+ * falls back to the stock tfjs backends.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+
+/** The functions the addon exports (native/scconv_native.cc documents each one). */
+export interface NativeAddon {
+  conv(mode: number, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array,
+       bias?: Float32Array | null, act?: number, alpha?: number): void;
+  convImpl(mode: number, params: Int32Array, hasBias: number, act: number): string;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, outer: number, inner: number,
+         aOuter: number, aInner: number, bOuter: number, bInner: number): void;
+  unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  addN(out: Float32Array, ...xs: Float32Array[]): void;
+  reduce(op: number, x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
+  broadcast(x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
+  batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
+            scale: Float32Array | null, epsilon: number, out: Float32Array, channels: number, act: number): void;
+  batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array,
+                scale: Float32Array | null, epsilon: number, channels: number, dx: Float32Array,
+                dmean: Float32Array, dvariance: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  /** Keep freed multi-megabyte buffers in the heap for reuse (glibc mallopt); false where unsupported. */
+  tuneMalloc(): boolean;
+  version(): string;
+}
+
+/** Where the built addon lives, relative to the package root. */
+export const ADDON_RELATIVE_PATH = path.join('native', 'build', 'Release', 'scconv_native.node');
+
+let cached: { addon: NativeAddon | null; why: string } | undefined;
+
+/** This file's own folder, read from a stack trace (works under tsx, tslab and plain node). */
+function thisFolder(): string | undefined {
+  const frame = (new Error().stack ?? '').split('\n').find((l) => l.includes('native_addon'));
+  const m = frame?.match(/(?:file:\/\/)?(\/[^():]*native_addon\.[cm]?[jt]s)/);
+  return m ? path.dirname(decodeURIComponent(m[1])) : undefined;
+}
+
+/** Candidate addon paths: $SCCONV_NATIVE_ADDON, next to this package, then up from the cwd. */
+function candidates(): string[] {
+  const out: string[] = [];
+  if (process.env.SCCONV_NATIVE_ADDON) out.push(path.resolve(process.env.SCCONV_NATIVE_ADDON));
+  const here = thisFolder();
+  if (here) out.push(path.resolve(here, '..', '..', ADDON_RELATIVE_PATH));
+  for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
+    out.push(path.join(dir, ADDON_RELATIVE_PATH));
+    if (path.dirname(dir) === dir) break;
+  }
+  return [...new Set(out)];
+}
+
+/** The addon, or null and why not (never throws). */
+export function loadNativeAddon(): { addon: NativeAddon | null; why: string } {
+  if (cached) return cached;
+  const file = candidates().find((f) => fs.existsSync(f));
+  if (!file) {
+    cached = { addon: null, why: `the native kernel pack is not built (no ${ADDON_RELATIVE_PATH}; run \`npm run build:native\`, which needs g++ and libdnnl-dev)` };
+    return cached;
+  }
+  try {
+    const mod = { exports: {} as NativeAddon };
+    process.dlopen(mod, file);
+    cached = { addon: mod.exports, why: `loaded ${file} (${mod.exports.version()})` };
+  } catch (e) {
+    cached = { addon: null, why: `the native kernel pack at ${file} failed to load: ${(e as Error).message}` };
+  }
+  return cached;
+}

@@ -1,0 +1,130 @@
+/**
+ * The 'native' tfjs backend: tfjs-backend-cpu's tensor storage (plain TypedArrays, so the addon
+ * works on them in place) with every cpu kernel, and the training hot spots replaced by the
+ * native kernel pack (oneDNN convolutions; 2-thread elementwise, reduction and batch-norm loops).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { batchNormKernels } from './batch_norm';
+import { convKernels } from './conv';
+import { elementwiseKernels, reluGradKernel } from './elementwise';
+import { registerNativeGradients } from './gradients';
+import type { NativeAddon } from './native_addon';
+import { BACKEND_NAME } from './native_util';
+import { reduceKernels } from './reduce';
+
+export { BACKEND_NAME as NATIVE_BACKEND_NAME };
+
+/** Most bytes of freed buffers kept for reuse. */
+const POOL_LIMIT_BYTES = 1 << 30;
+
+/**
+ * MathBackendCPU plus the addon handle the native kernels reach through `backend.addon`, and a
+ * pool of float32 buffers: a training step frees and allocates gigabytes of multi-megabyte
+ * tensors, and leaving that to V8 costs more than the math (page faults on every new buffer,
+ * and full garbage collections forced by external-memory pressure, measured at ~40% of a
+ * ResNet-20 step). A buffer is reused only when this backend allocated it and nobody else can
+ * see it: not once read out (`dataSync`/`data` return the array itself) and not when a cpu
+ * kernel made a view of it.
+ */
+export class NativeBackend extends MathBackendCPU {
+  private readonly pool = new Map<number, Float32Array[]>();
+  private readonly owned = new WeakSet<Float32Array>();
+  private pooledBytes = 0;
+
+  constructor(readonly addon: NativeAddon) {
+    super();
+    // MathBackendCPU prints "install tfjs-node" on first use; this backend is the faster path.
+    (this as unknown as { firstUse: boolean }).firstUse = false;
+  }
+
+  /** A float32 buffer of `length` elements with arbitrary contents (the caller overwrites all). */
+  allocFloat32(length: number): Float32Array {
+    const reused = this.pool.get(length)?.pop();
+    if (reused) {
+      this.pooledBytes -= reused.byteLength;
+      return reused;
+    }
+    const fresh = new Float32Array(length);
+    this.owned.add(fresh);
+    return fresh;
+  }
+
+  /** Never reuse `values` again (someone outside the backend holds it). */
+  escape(values: unknown): void {
+    if (values instanceof Float32Array) this.owned.delete(values);
+  }
+
+  override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+    const values = super.readSync(dataId);
+    if (this.data.has(dataId)) this.escape(this.data.get(dataId).values);
+    return values;
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (released && values instanceof Float32Array && this.owned.has(values) && !this.data.has(dataId)
+        && this.pooledBytes + values.byteLength <= POOL_LIMIT_BYTES) {
+      const list = this.pool.get(values.length);
+      if (list) list.push(values);
+      else this.pool.set(values.length, [values]);
+      this.pooledBytes += values.byteLength;
+    }
+    return released;
+  }
+}
+
+/**
+ * A cpu kernel for the native backend. Some cpu kernels return views of an input's array (Slice
+ * returns a subarray); such arrays are marked as escaped so the pool never reuses them.
+ */
+function cpuKernelForNative(k: tf.KernelConfig): tf.KernelConfig {
+  const inner = k.kernelFunc;
+  return {
+    ...k,
+    backendName: BACKEND_NAME,
+    kernelFunc: (args) => {
+      const out = inner(args);
+      const backend = args.backend as NativeBackend;
+      const outs = Array.isArray(out) ? out : [out];
+      for (const o of outs) {
+        if (!backend.data.has(o.dataId)) continue;
+        const ov = backend.data.get(o.dataId).values as ArrayBufferView | undefined;
+        if (!ov || !(ov.buffer instanceof ArrayBuffer)) continue;
+        for (const input of Object.values(args.inputs)) {
+          if (!input || input.dataId === o.dataId || !backend.data.has(input.dataId)) continue;
+          const iv = backend.data.get(input.dataId).values as ArrayBufferView | undefined;
+          if (iv && iv.buffer === ov.buffer) {
+            backend.escape(iv);
+            backend.escape(ov);
+          }
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** The kernels the native pack replaces (everything else is the cpu kernel). */
+export const nativeKernels: tf.KernelConfig[] = [
+  ...convKernels, ...elementwiseKernels, reluGradKernel, ...reduceKernels, ...batchNormKernels,
+];
+
+/**
+ * Register the 'native' backend (idempotent): every cpu kernel, the native replacements, and the
+ * native gradient overrides. `threads` sets the OpenMP thread count (oneDNN's too).
+ */
+export function registerNativeBackend(addon: NativeAddon, threads?: number): void {
+  if (threads !== undefined) addon.setThreads(threads);
+  if (tf.findBackendFactory(BACKEND_NAME) != null) return;
+  // Without this every new tensor buffer costs page faults (see tuneMalloc in native/).
+  addon.tuneMalloc();
+  tf.registerBackend(BACKEND_NAME, () => new NativeBackend(addon), 0);
+  const replaced = new Set(nativeKernels.map((k) => k.kernelName));
+  for (const k of tf.getKernelsForBackend('cpu')) {
+    if (!replaced.has(k.kernelName)) tf.registerKernel(cpuKernelForNative(k));
+  }
+  for (const k of nativeKernels) tf.registerKernel(k);
+  registerNativeGradients();
+}

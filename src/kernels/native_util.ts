@@ -1,0 +1,61 @@
+/**
+ * Shared plumbing for the native kernels: reading a tensor's Float32Array in place, allocating an
+ * output, and falling back to the stock `cpu` kernel for cases the native code does not cover.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon } from './native_addon';
+
+/** The 'native' backend: tfjs-backend-cpu's tensor storage plus the addon. */
+export interface NativeBackendLike extends MathBackendCPU {
+  readonly addon: NativeAddon;
+  /** A float32 buffer from the backend's pool; its contents are stale, so overwrite every element. */
+  allocFloat32(length: number): Float32Array;
+}
+
+export type KernelArgs = {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: NativeBackendLike;
+  attrs?: tf.NamedAttrMap;
+};
+
+export const BACKEND_NAME = 'native';
+
+/** The Float32Array behind a float32 tensor (zero copy), or null when it is not one. */
+export function f32(backend: NativeBackendLike, t: tf.TensorInfo | undefined | null): Float32Array | null {
+  if (t == null || t.dtype !== 'float32') return null;
+  const values = backend.data.get(t.dataId).values;
+  return values instanceof Float32Array ? values : null;
+}
+
+/** A new float32 output tensor and the array to fill: every element must be written. */
+export function output(backend: NativeBackendLike, shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
+  const values = backend.allocFloat32(tf.util.sizeFromShape(shape));
+  return { info: backend.makeTensorInfo(shape, 'float32', values), values };
+}
+
+/** The stock cpu kernel for `name`, used where the native one does not apply. */
+export function cpuKernel(name: string): tf.KernelFunc {
+  const config = tf.getKernel(name, 'cpu');
+  if (!config) throw new Error(`tfjs-backend-cpu has no kernel ${name}`);
+  return config.kernelFunc;
+}
+
+/**
+ * A kernel config that runs `native(args)` and uses the cpu kernel when it returns null
+ * (unsupported dtype, layout or broadcast) or when the addon throws.
+ */
+export function withFallback(name: string,
+                             native: (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[] | null): tf.KernelConfig {
+  let fallback: tf.KernelFunc | undefined;
+  return {
+    kernelName: name,
+    backendName: BACKEND_NAME,
+    kernelFunc: (args) => {
+      const out = native(args as unknown as KernelArgs);
+      if (out !== null) return out;
+      fallback ??= cpuKernel(name);
+      return fallback(args);
+    },
+  };
+}
