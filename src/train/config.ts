@@ -1,0 +1,138 @@
+/**
+ * TrainConfig: one flat, typed object that fully describes a training run. It is written to
+ * `config.json` and into every checkpoint, and `--resume` rebuilds the run from it.
+ *
+ * Defaults are the SCConv paper's CIFAR recipe (Sec. 4.1): SGD momentum 0.9, weight decay 5e-4,
+ * lr 0.05, ×0.1 at 50% and 75% of 200 epochs, batch 128.
+ */
+import { ValueError } from '../errors';
+
+export interface TrainConfig {
+  // model -------------------------------------------------------------------------------
+  depth: number; // 6n + 2 (20, 32, 44, 56, 110); 8 for tests
+  width: number; // channels of stage 1 (stages: w, 2w, 4w); 16 in the paper, 4 in tests
+  conv: 'standard' | 'scconv' | 'ghost' | 'octave'; // the pluggable 3×3 conv
+  placement: 'second' | 'both'; // which block convs are replaced ('second' = the paper's)
+  shortcut: 'A' | 'B'; // 'A' zero-padding identity, 'B' 1×1 projection + BN (Table 2 counts)
+  alpha: number; // CRU split ratio α (Eq. 5)
+  gate: 'soft' | 'hard'; // SRU gate: paper text ('soft') or the blog's binary masks ('hard')
+  fusion: 'pairwise' | 'global'; // CRU β: Eq. 6 per channel pair, or softmax over all 2C channels
+  threshold: number; // SRU gate threshold (Eq. 3)
+  // data --------------------------------------------------------------------------------
+  data: string; // CIFAR-10 folder or .tar.gz; '' = $SCCONV_DATA, then data/ cache, then download
+  maxTrain: number; // train on the first N images (0 = all 50,000): quick runs
+  maxTest: number; // evaluate on the first N test images (0 = all 10,000)
+  augment: boolean; // random crop (pad 4) + horizontal flip
+  // optimisation ------------------------------------------------------------------------
+  epochs: number; // 200 in the paper
+  batch: number;
+  lr: number; // 0.05 in the paper (the seed blog uses 0.1)
+  momentum: number; // PyTorch-style: v = μv + g; w -= lr·v
+  weightDecay: number; // coupled L2, added to the gradient like torch.optim.SGD
+  decay: 'kernels' | 'all'; // which weights decay: conv/dense kernels, or every weight like PyTorch
+  schedule: 'step' | 'cosine'; // step: ×0.1 at 50% and 75% of the epochs; cosine: to 0 over the run
+  seed: number; // initial weights and every epoch's batches depend only on this
+  // seed-blog tips ----------------------------------------------------------------------
+  thresholdWarmup: boolean; // SRU threshold = min(0.5, 0.3 + 0.2·epoch/epochs) instead of `threshold`
+  sruOffEpochs: number; // SRU is the identity for the first N epochs
+  standardEpochs: number; // train standard convs for N epochs, then switch to `conv` to fine-tune
+  betaBatch: number; // test images used to log the CRU β means each epoch (0 = off)
+  // run ---------------------------------------------------------------------------------
+  out: string; // run folder; '' = runs/resnet{depth}_{conv}_seed{seed}
+  budgetMinutes: number; // stop before overrunning this many minutes of this invocation (0 = none)
+  backend: string; // tfjs backend the CLI asks initBackend for ('' = fastest available)
+}
+
+export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
+  depth: 20, width: 16, conv: 'scconv', placement: 'second', shortcut: 'B',
+  alpha: 0.5, gate: 'soft', fusion: 'pairwise', threshold: 0.5,
+  data: '', maxTrain: 0, maxTest: 0, augment: true,
+  epochs: 200, batch: 128, lr: 0.05, momentum: 0.9, weightDecay: 5e-4, decay: 'kernels', schedule: 'step', seed: 0,
+  thresholdWarmup: false, sruOffEpochs: 0, standardEpochs: 0, betaBatch: 64,
+  out: '', budgetMinutes: 0, backend: '',
+});
+
+/** How each key is checked (and, in the CLI, parsed). */
+export type FieldSpec =
+  | { type: 'int'; min: number; max?: number; check?: (v: number) => boolean; valid?: string }
+  | { type: 'float'; min: number; max?: number; open?: boolean }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'bool' }
+  | { type: 'string' };
+
+export const CONFIG_SPEC: { readonly [K in keyof TrainConfig]: FieldSpec } = {
+  depth: { type: 'int', min: 8, check: (v) => (v - 2) % 6 === 0, valid: '6n + 2 (8, 20, 32, 44, 56, 110)' },
+  width: { type: 'int', min: 1 },
+  conv: { type: 'enum', values: ['standard', 'scconv', 'ghost', 'octave'] },
+  placement: { type: 'enum', values: ['second', 'both'] },
+  shortcut: { type: 'enum', values: ['A', 'B'] },
+  alpha: { type: 'float', min: 0, max: 1, open: true },
+  gate: { type: 'enum', values: ['soft', 'hard'] },
+  fusion: { type: 'enum', values: ['pairwise', 'global'] },
+  threshold: { type: 'float', min: 0, max: 1 },
+  data: { type: 'string' },
+  maxTrain: { type: 'int', min: 0 },
+  maxTest: { type: 'int', min: 0 },
+  augment: { type: 'bool' },
+  epochs: { type: 'int', min: 1 },
+  batch: { type: 'int', min: 1 },
+  lr: { type: 'float', min: 0, open: true },
+  momentum: { type: 'float', min: 0, max: 1 },
+  weightDecay: { type: 'float', min: 0 },
+  decay: { type: 'enum', values: ['kernels', 'all'] },
+  schedule: { type: 'enum', values: ['step', 'cosine'] },
+  seed: { type: 'int', min: 0 },
+  thresholdWarmup: { type: 'bool' },
+  sruOffEpochs: { type: 'int', min: 0 },
+  standardEpochs: { type: 'int', min: 0 },
+  betaBatch: { type: 'int', min: 0 },
+  out: { type: 'string' },
+  budgetMinutes: { type: 'float', min: 0 },
+  backend: { type: 'string' },
+};
+
+/** "an integer >= 1", "one of step, cosine", … : the valid values of a key, for error messages. */
+export function describeSpec(spec: FieldSpec): string {
+  switch (spec.type) {
+    case 'int': return spec.valid ?? `an integer >= ${spec.min}${spec.max == null ? '' : ` and <= ${spec.max}`}`;
+    case 'float': return spec.max == null ? `a number ${spec.open ? '>' : '>='} ${spec.min}` : `a number in ${spec.open ? '(' : '['}${spec.min}, ${spec.max}${spec.open ? ')' : ']'}`;
+    case 'enum': return `one of ${spec.values.join(', ')}`;
+    case 'bool': return 'true or false';
+    case 'string': return 'a string';
+  }
+}
+
+function valid(spec: FieldSpec, v: unknown): boolean {
+  switch (spec.type) {
+    case 'int': return Number.isInteger(v) && (v as number) >= spec.min && (spec.max == null || (v as number) <= spec.max) && (!spec.check || spec.check(v as number));
+    case 'float': {
+      if (typeof v !== 'number' || !Number.isFinite(v)) return false;
+      const above = spec.open ? v > spec.min : v >= spec.min;
+      const below = spec.max == null || (spec.open ? v < spec.max : v <= spec.max);
+      return above && below;
+    }
+    case 'enum': return spec.values.includes(v as string);
+    case 'bool': return typeof v === 'boolean';
+    case 'string': return typeof v === 'string';
+  }
+}
+
+/** Defaults merged with `overrides` (undefined values ignored), every key checked; unknown keys are an error. */
+export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig {
+  const keys = Object.keys(CONFIG_SPEC) as (keyof TrainConfig)[];
+  for (const k of Object.keys(overrides)) {
+    if (!(k in CONFIG_SPEC)) throw new ValueError(`TrainConfig expects keys among ${keys.join(', ')}, but received ${JSON.stringify(k)}.`);
+  }
+  const set = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const config = { ...DEFAULT_CONFIG, ...set } as TrainConfig;
+  for (const k of keys) {
+    if (!valid(CONFIG_SPEC[k], config[k])) {
+      throw new ValueError(`TrainConfig expects ${k} ${describeSpec(CONFIG_SPEC[k])}, but received ${JSON.stringify(config[k])}.`);
+    }
+  }
+  if (config.standardEpochs >= config.epochs && config.standardEpochs > 0) {
+    throw new ValueError(`TrainConfig expects standardEpochs < epochs (${config.epochs}) so that the switch to ${config.conv} happens, but received ${config.standardEpochs}.`);
+  }
+  if (!config.out) config.out = `runs/resnet${config.depth}_${config.conv}_seed${config.seed}`;
+  return config;
+}

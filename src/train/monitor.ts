@@ -1,0 +1,61 @@
+/**
+ * Reaching into a built model for the seed blog's training tips: find the SRU/SCConv layers
+ * (also when nested inside composite layers), set the SRU threshold or switch SRU off, and
+ * measure the CRU fusion weights β1, β2 (Eq. 6) on a fixed batch.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Every layer of `model`, depth first, including layers held in fields of composite layers. */
+export function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  const seen = new Set<tf.layers.Layer>();
+  const visit = (layer: tf.layers.Layer) => {
+    if (seen.has(layer)) return;
+    seen.add(layer);
+    const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
+    if (Array.isArray(nested)) nested.forEach(visit);
+    for (const v of Object.values(layer)) if (v instanceof tf.layers.Layer) visit(v);
+  };
+  model.layers.forEach(visit);
+  return [...seen];
+}
+
+const isClass = (layer: tf.layers.Layer, ...names: string[]) => names.includes(layer.getClassName());
+
+interface SRULike extends tf.layers.Layer {
+  options: { threshold: number };
+  enabled?: boolean;
+}
+
+/** Set every SRU's gate threshold (Eq. 3) and whether it runs at all (disabled = identity). */
+export function setSRU(model: tf.LayersModel, threshold: number, enabled: boolean): number {
+  const srus = allLayers(model).filter((l) => isClass(l, 'SCConvSRU', 'SRU')) as SRULike[];
+  for (const sru of srus) {
+    sru.options.threshold = threshold;
+    sru.enabled = enabled;
+  }
+  return srus.length;
+}
+
+interface BetaSource extends tf.layers.Layer {
+  betas(x: tf.Tensor4D): { beta1: tf.Tensor; beta2: tf.Tensor };
+}
+
+/**
+ * Mean β1 and β2 of every SCConv in `model` for the images `x` (inference mode), keyed by the
+ * layer name: `{ s1b1_conv2: [meanβ1, meanβ2], … }`. Empty for a model without SCConv.
+ * The SCConvs' inputs come from one forward pass of a probe model that outputs them.
+ */
+export function betaMeans(model: tf.LayersModel, x: tf.Tensor4D): Record<string, [number, number]> {
+  const sources = model.layers.filter((l) => typeof (l as Partial<BetaSource>).betas === 'function') as BetaSource[];
+  if (sources.length === 0) return {};
+  const probe = tf.model({ inputs: model.inputs, outputs: sources.map((l) => l.input as tf.SymbolicTensor) });
+  const out: Record<string, [number, number]> = {};
+  tf.tidy(() => {
+    const inputs = [probe.predict(x)].flat() as tf.Tensor4D[];
+    sources.forEach((layer, i) => {
+      const { beta1, beta2 } = layer.betas(inputs[i]);
+      out[layer.name] = [beta1.mean().dataSync()[0], beta2.mean().dataSync()[0]];
+    });
+  });
+  return out;
+}

@@ -1,0 +1,54 @@
+/**
+ * The run folder's plain files: `config.json`, `metrics.jsonl` (one JSON object per epoch, which
+ * arquero reads with `aq.loadJSON`/`aq.from` after splitting lines) and `summary.json`.
+ * Every rewrite goes through a temp file and a rename, so a kill never leaves half a file.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Write `text` to `file` atomically (temp file in the same folder, fsync, rename). */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeFileSync(fd, text);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+}
+
+export function writeJson(file: string, value: unknown): void {
+  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** The rows of `RUN/metrics.jsonl` (an empty list when there is none). */
+export function readMetrics<T = Record<string, unknown>>(runDir: string): T[] {
+  const file = path.join(runDir, 'metrics.jsonl');
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+}
+
+/** Append one row (one line) to `RUN/metrics.jsonl`. */
+export function appendMetrics(runDir: string, row: object): void {
+  const fd = fs.openSync(path.join(runDir, 'metrics.jsonl'), 'a');
+  try {
+    fs.writeSync(fd, JSON.stringify(row) + '\n');
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Keep only the rows of epochs <= `epochs` (a run killed after logging an epoch but before its
+ * checkpoint landed repeats that epoch on resume, and must not log it twice).
+ */
+export function truncateMetrics(runDir: string, epochs: number): void {
+  const rows = readMetrics<{ epoch: number }>(runDir);
+  const kept = rows.filter((r) => r.epoch <= epochs);
+  if (kept.length !== rows.length) {
+    writeFileAtomic(path.join(runDir, 'metrics.jsonl'), kept.map((r) => JSON.stringify(r) + '\n').join(''));
+  }
+}

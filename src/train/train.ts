@@ -1,0 +1,256 @@
+/**
+ * The training loop, nanoGPT style: one function, labelled stages, everything it needs to resume
+ * in one checkpoint. See config.ts for the recipe and the seed blog's options.
+ *
+ *   const summary = await train({ depth: 20, conv: 'scconv', epochs: 200 });
+ *
+ * Run folder (config.out): config.json, metrics.jsonl (a row per epoch), checkpoint/ (every epoch,
+ * and mid-epoch when a stop is requested), summary.json (when the run ends).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ValueError } from '../errors';
+import { batchCount, batches } from '../data/batches';
+import { loadCifar10, type Cifar10 } from '../data/cifar10';
+import { createResNet } from '../models/resnet';
+// DEV-SHIM
+const countParams = (m: tf.LayersModel) => m.countParams();
+const countFlops = (_m: tf.LayersModel, _s: number[]) => NaN;
+import { resolveConfig, type TrainConfig } from './config';
+import { findCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
+import { betaMeans, setSRU } from './monitor';
+import { appendMetrics, readMetrics, truncateMetrics, writeJson } from './run_files';
+import { learningRate, sruThreshold } from './schedule';
+import { SgdMomentum } from './sgd';
+import { evaluate, trainStep } from './step';
+import { transferWeights } from './transfer';
+
+/** One row of metrics.jsonl. */
+export interface EpochMetrics {
+  epoch: number; // 1-based: epochs completed including this one
+  conv: string; // the conv trained this epoch ('standard' before a switch)
+  lr: number;
+  threshold: number; // SRU gate threshold used
+  sru: boolean; // SRU on (false during sruOffEpochs)
+  trainLoss: number;
+  trainAcc: number;
+  testAcc: number;
+  imagesPerSec: number; // training images per second (evaluation excluded)
+  epochSeconds: number; // training + evaluation
+  wallSeconds: number; // since the run began, summed over resumes
+  betas: Record<string, [number, number]>; // layer → [mean β1, mean β2] (Eq. 6) on a fixed test batch
+}
+
+export type TrainStatus = 'done' | 'budget' | 'nan' | 'interrupted';
+
+export interface TrainSummary {
+  status: TrainStatus;
+  message: string;
+  epochsTrained: number;
+  epochsPlanned: number;
+  bestTestAcc: number;
+  finalTestAcc: number;
+  params: number;
+  flops: number;
+  dataLabel: string;
+  backend: string;
+  machine: string;
+  wallSeconds: number;
+  out: string;
+}
+
+export interface StepInfo {
+  epoch: number; // 0-based epoch being trained
+  step: number; // batches done in this epoch
+  steps: number; // batches per epoch
+  seen: number; // images trained in this epoch
+  images: number; // images per epoch
+  loss: number; // this batch
+}
+
+export interface TrainHooks {
+  /** Already-loaded data (tests, `npm start`); otherwise loaded from config.data. */
+  data?: Cifar10;
+  /** Continue from the checkpoint in config.out (a fresh run when there is none). */
+  resume?: boolean;
+  onStep?: (info: StepInfo) => void;
+  onEpoch?: (row: EpochMetrics, model: tf.LayersModel) => void;
+  /** Polled after every batch; true → write a checkpoint and return status 'interrupted'. */
+  stopRequested?: () => boolean;
+  log?: (line: string) => void;
+}
+
+/** Keys a resumed run may change; every other key comes from the checkpoint. */
+const RESUMABLE_KEYS: (keyof TrainConfig)[] = ['data', 'out', 'budgetMinutes', 'backend'];
+
+/** The checkpoint's config, with the overrides a resume may change; a conflicting key is an error. */
+function resumeConfig(saved: TrainConfig, overrides: Partial<TrainConfig>): TrainConfig {
+  for (const [k, v] of Object.entries(overrides) as [keyof TrainConfig, unknown][]) {
+    if (v === undefined || RESUMABLE_KEYS.includes(k) || saved[k] === v) continue;
+    throw new ValueError(`--resume expects ${k} to stay ${JSON.stringify(saved[k])} (as in the checkpoint), but received ${JSON.stringify(v)}. Only ${RESUMABLE_KEYS.join(', ')} may change on resume; start a new run (another --out) to change it.`);
+  }
+  const set = Object.fromEntries(RESUMABLE_KEYS.filter((k) => overrides[k] !== undefined).map((k) => [k, overrides[k]]));
+  return resolveConfig({ ...saved, ...set });
+}
+
+/** The conv trained in epoch `epoch` (0-based): standard before the seed blog's switch. */
+const convAt = (c: TrainConfig, epoch: number) => (epoch < c.standardEpochs ? 'standard' : c.conv);
+
+function buildModel(c: TrainConfig, epoch: number): tf.LayersModel {
+  return createResNet({
+    depth: c.depth, width: c.width, conv: convAt(c, epoch), placement: c.placement, shortcut: c.shortcut, seed: c.seed,
+    scconv: { alpha: c.alpha, gate: c.gate, fusion: c.fusion, threshold: c.threshold },
+  });
+}
+
+/** SGD over the trainable weights; decay on conv/dense kernels (rank >= 2) or, with decay 'all', on every weight. */
+function buildOptimizer(model: tf.LayersModel, c: TrainConfig): SgdMomentum {
+  const params = model.trainableWeights.map((w) => ({
+    name: w.name, variable: w.read() as tf.Variable, decay: c.decay === 'all' || w.shape.length >= 2,
+  }));
+  return new SgdMomentum(params, c.momentum, c.weightDecay);
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks = {}): Promise<TrainSummary> {
+  const started = Date.now();
+  const log = hooks.log ?? (() => {});
+  // ---- config and run folder -------------------------------------------------------------
+  let config = resolveConfig(overrides);
+  let ckpt: Checkpoint | null = null;
+  if (findCheckpoint(config.out)) {
+    if (!hooks.resume) throw new ValueError(`train expects a new run folder, but ${config.out} already holds a checkpoint. Pass --resume to continue it, or --out DIR for a new run.`);
+    ckpt = loadCheckpoint(config.out);
+    config = resumeConfig(ckpt.config, { ...overrides, out: config.out });
+    log(`resuming ${config.out} at epoch ${ckpt.epoch + 1}${ckpt.step ? `, batch ${ckpt.step + 1}` : ''}`);
+  } else if (hooks.resume) {
+    log(`no checkpoint in ${config.out}: starting a new run`);
+  }
+  fs.mkdirSync(config.out, { recursive: true });
+  writeJson(path.join(config.out, 'config.json'), config);
+  if (ckpt) truncateMetrics(config.out, ckpt.epoch);
+  else fs.rmSync(path.join(config.out, 'metrics.jsonl'), { force: true });
+
+  // ---- data ------------------------------------------------------------------------------
+  const data = hooks.data ?? (await loadCifar10({ source: config.data || undefined }));
+  const limit = (n: number) => (n > 0 ? n : undefined);
+  const trainOpts = { batchSize: config.batch, shuffle: true, augment: config.augment, seed: config.seed, limit: limit(config.maxTrain) };
+  const testOpts = { batchSize: 500, limit: limit(config.maxTest) };
+  const steps = batchCount(data.train, trainOpts);
+  const images = Math.min(data.train.count, limit(config.maxTrain) ?? Infinity);
+  const probe = config.betaBatch > 0 ? batches(data.test, { batchSize: config.betaBatch }).next().value : undefined;
+
+  // ---- model and optimizer ---------------------------------------------------------------
+  let epoch = ckpt?.epoch ?? 0;
+  let step = ckpt?.step ?? 0;
+  let partial = ckpt?.partial ?? { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+  let model = buildModel(config, epoch);
+  let opt = buildOptimizer(model, config);
+  if (ckpt) {
+    const saved = ckpt.weights;
+    if (saved.length !== model.weights.length || saved.some((w, i) => w.shape.join() !== model.weights[i].shape.join())) {
+      throw new ValueError(`train expects the checkpoint in ${config.out} to fit the model of its config, but its weights differ in number or shape.`);
+    }
+    tf.tidy(() => model.weights.forEach((w, i) => w.write(tf.tensor(saved[i].values, saved[i].shape))));
+    opt.loadState(ckpt.optimizer);
+  }
+  let best = ckpt?.bestTestAcc ?? 0;
+  let last = readMetrics<EpochMetrics>(config.out).at(-1);
+  const wallBefore = ckpt?.wallSeconds ?? 0;
+  const wall = () => wallBefore + (Date.now() - started) / 1000;
+
+  const save = () => saveCheckpoint(config.out, {
+    epoch, step, partial, rng: { seed: config.seed, epoch, step }, config, bestTestAcc: best, wallSeconds: wall(),
+    weights: model.weights.map((w) => ({ name: w.name, shape: w.shape as number[], values: w.read().dataSync() as Float32Array })),
+    optimizer: opt.state(),
+  });
+  const finish = (status: TrainStatus, message: string): TrainSummary => {
+    const summary: TrainSummary = {
+      status, message, epochsTrained: epoch, epochsPlanned: config.epochs, bestTestAcc: best,
+      finalTestAcc: last?.testAcc ?? NaN, params: countParams(model), flops: countFlops(model, [32, 32, 3]),
+      dataLabel: data.label, backend: tf.getBackend(), wallSeconds: wall(), out: config.out,
+      machine: `${os.cpus().length}× ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.platform()} ${os.arch()}, node ${process.version}`,
+    };
+    writeJson(path.join(config.out, 'summary.json'), summary);
+    opt.dispose();
+    model.dispose();
+    if (probe) tf.dispose([probe.x, probe.y]);
+    log(message);
+    return summary;
+  };
+
+  while (epoch < config.epochs) {
+    // ---- stop before an epoch that would overrun the budget ------------------------------
+    const budget = config.budgetMinutes * 60;
+    if (budget > 0 && step === 0 && last && (Date.now() - started) / 1000 + last.epochSeconds > budget) {
+      return finish('budget', `stopped after epoch ${epoch} of ${config.epochs}: the next epoch (~${last.epochSeconds.toFixed(0)} s) would overrun --budget-minutes ${config.budgetMinutes}. Continue with --resume.`);
+    }
+    // ---- the seed blog's switch: standard convs → config.conv, keeping what fits ---------
+    if (epoch > 0 && convAt(config, epoch) !== convAt(config, epoch - 1)) {
+      const next = buildModel(config, epoch);
+      const copied = transferWeights(model, next);
+      const nextOpt = buildOptimizer(next, config);
+      const old = new Map(opt.params.map((p, i) => [p.name, opt.velocities[i]]));
+      nextOpt.params.forEach((p, i) => {
+        const v = old.get(p.name);
+        if (v && v.shape.join() === p.variable.shape.join()) nextOpt.velocities[i].assign(v);
+      });
+      opt.dispose();
+      model.dispose();
+      [model, opt] = [next, nextOpt];
+      log(`epoch ${epoch + 1}: switched to ${config.conv}, ${copied.length} layers transferred`);
+    }
+    // ---- per-epoch settings --------------------------------------------------------------
+    const lr = learningRate(config, epoch);
+    const threshold = sruThreshold(config, epoch);
+    const sruOn = epoch >= config.sruOffEpochs;
+    setSRU(model, threshold, sruOn);
+    const t0 = Date.now() - partial.seconds * 1000;
+
+    // ---- train one epoch (batches depend only on seed and epoch) --------------------------
+    let i = 0;
+    for (const b of batches(data.train, { ...trainOpts, epoch })) {
+      if (i++ < step) { tf.dispose([b.x, b.y]); continue; } // trained before the resume
+      const r = trainStep(model, opt, b.x, b.y, b.labels, lr);
+      tf.dispose([b.x, b.y]);
+      if (!Number.isFinite(r.loss)) {
+        const kept = findCheckpoint(config.out) ? `the last good checkpoint (${epoch} epochs${step ? ` + ${step} batches` : ''}) is kept in ${path.join(config.out, 'checkpoint')}` : 'no checkpoint was written yet';
+        return finish('nan', `stopped: the loss became ${r.loss} at epoch ${epoch + 1}, batch ${i} (lr ${lr}); ${kept}. Try a lower --lr.`);
+      }
+      step = i;
+      partial = { lossSum: partial.lossSum + r.loss * b.labels.length, correct: partial.correct + r.correct, seen: partial.seen + b.labels.length, seconds: (Date.now() - t0) / 1000 };
+      hooks.onStep?.({ epoch, step, steps, seen: partial.seen, images, loss: r.loss });
+      await yieldToEventLoop(); // lets SIGINT/SIGTERM handlers run
+      if (budget > 0 && (Date.now() - started) / 1000 > budget) {
+        save();
+        return finish('budget', `stopped at epoch ${epoch + 1}, batch ${step} of ${steps}: --budget-minutes ${config.budgetMinutes} ran out mid-epoch; checkpoint written. Continue exactly with --resume.`);
+      }
+      if (hooks.stopRequested?.()) {
+        save();
+        return finish('interrupted', `interrupted at epoch ${epoch + 1}, batch ${step} of ${steps}; checkpoint written to ${path.join(config.out, 'checkpoint')}. Continue exactly with --resume.`);
+      }
+    }
+    const trainSeconds = (Date.now() - t0) / 1000;
+
+    // ---- evaluate, log, checkpoint --------------------------------------------------------
+    const testAcc = evaluate(model, batches(data.test, testOpts));
+    const row: EpochMetrics = {
+      epoch: epoch + 1, conv: convAt(config, epoch), lr, threshold, sru: sruOn,
+      trainLoss: partial.lossSum / partial.seen, trainAcc: partial.correct / partial.seen, testAcc,
+      imagesPerSec: images / trainSeconds, epochSeconds: (Date.now() - t0) / 1000, wallSeconds: wall(),
+      betas: probe ? betaMeans(model, probe.x) : {},
+    };
+    appendMetrics(config.out, row);
+    best = Math.max(best, testAcc);
+    last = row;
+    epoch++;
+    step = 0;
+    partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
+    save();
+    hooks.onEpoch?.(row, model);
+  }
+  return finish('done', `finished ${config.epochs} epochs: test accuracy ${(100 * (last?.testAcc ?? NaN)).toFixed(2)}% (best ${(100 * best).toFixed(2)}%) on ${data.label}.`);
+}
