@@ -8,11 +8,12 @@
  * with the epochs actually trained, the data label, the backend and machine beside them.
  */
 import * as aq from 'arquero';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { escapeHtml, figureHtml, tableHtml } from '../viz/display';
 import { barChart, lineChart, type Series } from '../viz/figure';
 import { formatDuration } from '../cli/progress';
+import { writeFileAtomic } from '../train/run_files';
 import { readSummary } from './runner';
 import { modeName, type Args, type Sweep } from './sweep';
 
@@ -189,11 +190,11 @@ export async function writeReport(sweep: Sweep, options: ReportOptions = {}): Pr
     '',
   ].join('\n');
   const markdown = join(outDir, `${sweep.name}.md`);
-  writeFileSync(markdown, md);
+  writeFileAtomic(markdown, md);
 
   const plotlySrc = options.plotlySrc ?? relative(outDir, join('node_modules', 'plotly.js-dist-min', 'plotly.min.js'));
   const html = join(outDir, `${sweep.name}.html`);
-  writeFileSync(html, [
+  writeFileAtomic(html, [
     '<!doctype html><html><head><meta charset="utf-8">',
     `<title>${escapeHtml(sweep.title)}</title>`,
     `<script src="${escapeHtml(plotlySrc)}"></script>`,

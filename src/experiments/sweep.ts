@@ -106,9 +106,12 @@ function isArgs(a: unknown): a is Args {
     Object.values(a).every((v) => ['string', 'number', 'boolean'].includes(typeof v));
 }
 
-/** `{ maxTrain: 5000, conv: 'scconv' }` → `['--max-train', '5000', '--conv', 'scconv']`. */
+/**
+ * `{ maxTrain: 5000, conv: 'scconv', augment: false }` → `['--max-train=5000', '--conv=scconv', '--augment=false']`:
+ * the train CLI's flags, in the `--flag=value` form it reads for every type (booleans included).
+ */
 export function trainArgs(args: Args): string[] {
-  return Object.entries(args).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(v)]);
+  return Object.entries(args).map(([k, v]) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}=${v}`);
 }
 
 /** One row, ready to run: its flags, its run folder, and whether it is budgeted. */

@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const argv = process.argv.slice(2);
-const flag = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
+const flag = (name) => argv.find((a) => a.startsWith(`${name}=`))?.slice(name.length + 1);
 const out = flag('--out');
 const mode = flag('--fake') ?? 'ok';
 const epochs = Number(flag('--epochs') ?? 3);

@@ -20,15 +20,15 @@ function sweep(rows: Record<string, string>): Sweep {
 const invocations = (dir: string) => readFileSync(join(dir, 'invocations.txt'), 'utf8').trim().split('\n');
 
 test('trainArgs maps TrainConfig keys to the CLI flags', () => {
-  assert.deepEqual(trainArgs({ depth: 56, maxTrain: 5000, budgetMinutes: 10, conv: 'scconv' }),
-    ['--depth', '56', '--max-train', '5000', '--budget-minutes', '10', '--conv', 'scconv']);
+  assert.deepEqual(trainArgs({ depth: 56, maxTrain: 5000, budgetMinutes: 10, conv: 'scconv', augment: false, data: '/a b/c.tar.gz' }),
+    ['--depth=56', '--max-train=5000', '--budget-minutes=10', '--conv=scconv', '--augment=false', '--data=/a b/c.tar.gz']);
 });
 
 test('planSweep: run folders per mode; budget args and overrides merge in order', () => {
   const s = sweep({ a: 'ok' });
   const [full] = planSweep(s, { runsDir: 'R' });
   assert.equal(full.runDir, join('R', 'fake', 'full', 'a'));
-  assert.deepEqual(full.args, ['--epochs', '3', '--fake', 'ok', '--out', join('R', 'fake', 'full', 'a')]);
+  assert.deepEqual(full.args, ['--epochs=3', '--fake=ok', `--out=${join('R', 'fake', 'full', 'a')}`]);
   const [b] = planSweep(s, { runsDir: 'R', budgetMinutes: 5, overrides: { maxTrain: 50 } });
   assert.equal(b.runDir, join('R', 'fake', 'budget-5min', 'a'));
   assert.deepEqual(b.settings, { epochs: 2, maxTrain: 50, fake: 'ok', budgetMinutes: 5, out: b.runDir });
@@ -80,7 +80,7 @@ test('a NaN row is reported as failed and not rerun; budget mode ends with statu
   const first = await runSweep(plans, quiet);
   assert.deepEqual(first.map((o) => o.status), ['failed', 'budget']);
   assert.equal(first[0].message, 'stopped: loss became NaN at epoch 2');
-  assert.ok(invocations(plans[1].runDir)[0].includes('--budget-minutes 1'));
+  assert.ok(invocations(plans[1].runDir)[0].includes('--budget-minutes=1'));
   const second = await runSweep(plans, quiet);
   assert.deepEqual(second.map((o) => o.status), ['failed', 'skipped']);
   assert.match(second[0].message, /stopped earlier with status nan \(loss became NaN at epoch 2\); delete .* to run it again/);
