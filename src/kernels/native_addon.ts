@@ -54,9 +54,13 @@ function candidates(): string[] {
   return [...new Set(out)];
 }
 
-/** The addon, or null and why not (never throws). */
+/** The addon, or null and why not (never throws). `SCCONV_NATIVE=0` turns it off. */
 export function loadNativeAddon(): { addon: NativeAddon | null; why: string } {
   if (cached) return cached;
+  if (process.env.SCCONV_NATIVE === '0') {
+    cached = { addon: null, why: 'the native kernel pack is turned off (SCCONV_NATIVE=0)' };
+    return cached;
+  }
   const file = candidates().find((f) => fs.existsSync(f));
   if (!file) {
     cached = { addon: null, why: `the native kernel pack is not built (no ${ADDON_RELATIVE_PATH}; run \`npm run build:native\`, which needs g++ and libdnnl-dev)` };

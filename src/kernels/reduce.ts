@@ -60,6 +60,6 @@ export const reduceKernels: tf.KernelConfig[] = [
   reduceKernel(tf.Sum, REDUCE.sum, 'axis'),
   reduceKernel(tf.Mean, REDUCE.mean, 'axis'),
   reduceKernel(tf.Max, REDUCE.max, 'reductionIndices'),
-  reduceKernel(tf.Min, REDUCE.min, 'reductionIndices'),
+  reduceKernel(tf.Min, REDUCE.min, 'axis'),
   tile,
 ];
