@@ -25,7 +25,7 @@ export function channelStats(x: tf.Tensor4D): ChannelStats {
     const { mean: m, variance: v } = tf.moments(x, [1, 2]); // [N, C] each
     return [tf.mean(m, 0), tf.mean(v, 0)];
   });
-  const out = { mean: Array.from(mean.dataSync()), spatialVariance: Array.from(spatialVariance.dataSync()) };
+  const out = { mean: Array.from(mean.dataSync() as Float32Array), spatialVariance: Array.from(spatialVariance.dataSync() as Float32Array) };
   tf.dispose([mean, spatialVariance]);
   return out;
 }
@@ -50,11 +50,11 @@ export function channelCorrelation(x: tf.Tensor4D): ChannelCorrelation {
     const flat = tf.reshape(x, [-1, c]);
     const centred = tf.sub(flat, tf.mean(flat, 0));
     const cov = tf.matMul(centred, centred, true, false); // [C, C], sums of products
-    const sd = tf.sqrt(tf.sum(tf.square(centred), 0)); // [C]
+    const sd = tf.sqrt(tf.sum(tf.square(centred), 0)) as tf.Tensor1D; // [C]
     const denom = tf.outerProduct(sd, sd);
     return tf.where(tf.greater(denom, 1e-12), tf.div(cov, tf.maximum(denom, 1e-12)), tf.zerosLike(cov));
   });
-  const values = corr.dataSync();
+  const values = corr.dataSync() as Float32Array;
   corr.dispose();
   const matrix: number[][] = [];
   let sum = 0;
@@ -69,7 +69,7 @@ export function channelCorrelation(x: tf.Tensor4D): ChannelCorrelation {
 export function fractionAbove(w: tf.Tensor4D, threshold: number): number[] {
   check4d('fractionAbove', w);
   const frac = tf.tidy(() => tf.mean(tf.cast(tf.greater(w, threshold), 'float32'), [0, 1, 2]));
-  const out = Array.from(frac.dataSync());
+  const out = Array.from(frac.dataSync() as Float32Array);
   frac.dispose();
   return out;
 }

@@ -45,9 +45,11 @@ export interface RunnerOptions {
   outDir: string;
   /** Run only the notebooks whose file name contains one of these. Defaults to all. */
   only: string[];
+  /** Folder holding the notebooks. Defaults to 'notebooks'. */
+  dir: string;
 }
 
-const USAGE = 'npm run notebooks -- [--html] [--timeout SECONDS] [--out DIR] [NAME ...]';
+const USAGE = 'npm run notebooks -- [--html] [--timeout SECONDS] [--out DIR] [--dir NOTEBOOKS] [NAME ...]';
 
 /** Whether quick mode is on (`SCCONV_QUICK=1`): tiny data subsets and few steps. */
 export function quickMode(env: NodeJS.ProcessEnv = process.env): boolean {
@@ -61,6 +63,7 @@ export function parseRunnerArgs(argv: string[], env: NodeJS.ProcessEnv = process
     timeoutSeconds: quickMode(env) ? 300 : 3 * 3600,
     outDir: path.join('build', 'notebooks'),
     only: [],
+    dir: 'notebooks',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -75,7 +78,8 @@ export function parseRunnerArgs(argv: string[], env: NodeJS.ProcessEnv = process
       if (!(t > 0)) throw new ValueError(`--timeout expects a positive number of seconds, but received ${argv[i]}.`);
       opts.timeoutSeconds = t;
     } else if (a === '--out') opts.outDir = value();
-    else if (a.startsWith('--')) throw new ValueError(`notebooks expects one of --html, --timeout, --out, but received ${a}. Usage: ${USAGE}`);
+    else if (a === '--dir') opts.dir = value();
+    else if (a.startsWith('--')) throw new ValueError(`notebooks expects one of --html, --timeout, --out, --dir, but received ${a}. Usage: ${USAGE}`);
     else opts.only.push(a);
   }
   return opts;
@@ -167,7 +171,8 @@ function executeOne(py: string, repoRoot: string, input: string, output: string,
           const msg = JSON.parse(line) as { cell?: number };
           if (typeof msg.cell === 'number') {
             lastCell = msg.cell;
-            bar.update(codeCells.findIndex(([, i]) => i === msg.cell));
+            const done = codeCells.findIndex(([, i]) => i === msg.cell);
+            if (done >= 0) bar.update(done);
           }
         } catch {
           // not one of our progress lines
@@ -180,6 +185,7 @@ function executeOne(py: string, repoRoot: string, input: string, output: string,
     child.on('close', (code) => {
       clearTimeout(killer);
       const seconds = (Date.now() - start) / 1000;
+      if (code === 0) bar.update(codeCells.length);
       bar.finish();
       if (code === 0) return resolve({ ok: true, seconds, message: '' });
       let nbOut: NotebookJson | null = null;
@@ -211,7 +217,7 @@ function exportHtml(py: string, executed: string, htmlDir: string, env: NodeJS.P
 export async function runNotebooks(argv: string[], repoRoot = process.cwd()): Promise<number> {
   const opts = parseRunnerArgs(argv);
   const py = findPython();
-  const notebooks = listNotebooks(path.join(repoRoot, 'notebooks'), opts.only);
+  const notebooks = listNotebooks(path.resolve(repoRoot, opts.dir), opts.only);
   const outDir = path.resolve(repoRoot, opts.outDir);
   fs.mkdirSync(outDir, { recursive: true });
   const jupyterPath = [path.join(repoRoot, 'jupyter'), process.env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);

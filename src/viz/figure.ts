@@ -32,6 +32,8 @@ export interface ChartOptions {
   height?: number;
   /** Log-scale y axis. Defaults to false. */
   logY?: boolean;
+  /** Dashed horizontal reference lines (a chance level, an average), labelled at the right. */
+  hlines?: Array<{ y: number; label?: string }>;
 }
 
 /** The palette of every chart (colour-blind-safe, Okabe-Ito). */
@@ -49,6 +51,12 @@ export function baseLayout(opts: ChartOptions): Record<string, unknown> {
     font: { family: 'system-ui, -apple-system, Segoe UI, sans-serif', size: 12 },
     plot_bgcolor: '#fff',
     paper_bgcolor: '#fff',
+    shapes: (opts.hlines ?? []).map((h) => ({
+      type: 'line', xref: 'paper', x0: 0, x1: 1, y0: h.y, y1: h.y, line: { dash: 'dash', color: '#555', width: 1 },
+    })),
+    annotations: (opts.hlines ?? []).filter((h) => h.label).map((h) => ({
+      xref: 'paper', x: 1, y: h.y, text: h.label, showarrow: false, xanchor: 'right', yanchor: 'bottom', font: { size: 11, color: '#555' },
+    })),
   };
 }
 

@@ -66,3 +66,14 @@ describe('fractionAbove and featureMap', () => {
     w.dispose();
   });
 });
+
+describe('pearson', () => {
+  it('is ±1 for linear relations, 0 for a constant, and checks lengths', async () => {
+    const { pearson } = await import('../../src/analysis/correlation');
+    close(pearson([1, 2, 3], [2, 4, 6]), 1);
+    close(pearson([1, 2, 3], [3, 2, 1]), -1);
+    close(pearson([1, 2, 3], [5, 5, 5]), 0);
+    close(pearson([1, 2, 3, 4], [1, 3, 2, 4]), 0.8);
+    assert.throws(() => pearson([1, 2], [1]), /pearson expects two arrays of the same length ≥ 2, but received "lengths 2 and 1"/);
+  });
+});

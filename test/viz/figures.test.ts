@@ -78,3 +78,12 @@ describe('cifarRgb', () => {
     assert.throws(() => cifarRgb({ images, count: 2 }, 2), /cifarRgb expects an image index in \[0, 2\), but received 2/);
   });
 });
+
+describe('reference lines', () => {
+  it('draws each hline as a dashed paper-wide shape, labelled when a label is given', () => {
+    const fig = barChart([{ x: [0], y: [1] }], { hlines: [{ y: 0.1, label: 'chance' }, { y: 0.5 }] });
+    const shapes = fig.layout.shapes as Array<{ y0: number; line: { dash: string } }>;
+    assert.deepEqual(shapes.map((s) => [s.y0, s.line.dash]), [[0.1, 'dash'], [0.5, 'dash']]);
+    assert.deepEqual((fig.layout.annotations as Array<{ text: string }>).map((a) => a.text), ['chance']);
+  });
+});
