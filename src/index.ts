@@ -33,3 +33,5 @@ export { OctaveConv, octaveConv } from './layers/octave_conv';
 export type { OctaveConvLayerArgs } from './layers/octave_conv';
 export { createConv, CONV_KINDS } from './layers/create_conv';
 export type { ConvKind, CreateConvArgs } from './layers/create_conv';
+export { fromTorchStateDict } from './interop/torch_state_dict';
+export type { TorchStateDict, TorchTensor, FromTorchOptions } from './interop/torch_state_dict';

@@ -1,0 +1,35 @@
+/**
+ * The TypeScript SCConv matches the PyTorch reference (../shared/reference/scconv_reference.py)
+ * on the committed golden fixtures: all gate × fusion combinations, C 16/32/64,
+ * α 0.25/0.5/0.75, GN groups 1/4/16. Regenerate with `/usr/bin/python3 scripts/make_fixtures.py`.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { fromTorchStateDict } from '../../src/index';
+import { loadedLayer, loadFixtures, relativeError } from './fixtures';
+
+describe('SCConv parity with the PyTorch reference', () => {
+  const fixtures = loadFixtures();
+
+  it('covers the configuration spread of the issue', () => {
+    const values = (key: string) => new Set(fixtures.map((f) => f.config[key] ?? 'default'));
+    const combos = new Set(fixtures.map((f) => `${f.config.gate}/${f.config.fusion}`));
+    assert.deepEqual([...combos].sort(), ['hard/global', 'hard/pairwise', 'soft/global', 'soft/pairwise']);
+    assert.deepEqual([...values('channels')].sort(), [16, 32, 64]);
+    assert.deepEqual([...values('alpha')].sort(), [0.25, 0.5, 0.75]);
+    assert.deepEqual([...values('group_num')].sort((a, b) => +a - +b), [1, 4, 16]);
+    assert.ok(fixtures.every((f) => f.input.shape[0] >= 2));
+  });
+
+  for (const f of fixtures) {
+    it(`matches ${f.name} to relative error ≤ 1e-4`, () => {
+      const layer = loadedLayer(f, fromTorchStateDict);
+      const y = layer.apply(f.input) as tf.Tensor;
+      assert.deepEqual(y.shape, f.output.shape);
+      const err = relativeError(y, f.output);
+      assert.ok(err <= 1e-4, `relative error ${err}`);
+      tf.dispose([y, ...layer.weights.map((w) => w.read())]);
+    });
+  }
+});
