@@ -43,6 +43,8 @@ export interface ReportRow {
   wallSeconds: number | null;
   epochSeconds: number | null;
   budgeted: boolean;
+  /** Training images per epoch (maxTrain, or all 50,000). */
+  trainImages: number | null;
   /** Per-epoch test accuracy (%) of the run, for the learning-curve chart. */
   curve: number[];
 }
@@ -110,6 +112,7 @@ export async function collectRows(sweep: Sweep, options: ReportOptions = {}): Pr
         wallSeconds: finite(summary?.wallSeconds),
         epochSeconds: metrics.length ? median(metrics.map((m) => m.epochSeconds ?? NaN).filter(Number.isFinite)) : null,
         budgeted: mode !== 'full' || finite((config?.budgetMinutes as number) ?? 0) !== 0,
+        trainImages: config ? (Number(config.maxTrain) > 0 ? Number(config.maxTrain) : 50000) : null,
         curve: metrics.map((m) => 100 * m.testAcc),
       });
     }
@@ -127,7 +130,8 @@ export async function collectRows(sweep: Sweep, options: ReportOptions = {}): Pr
 export function reportTable(sweep: Sweep, rows: ReportRow[]): aq.ColumnTable {
   const cols: Record<string, unknown[]> = {
     Row: rows.map((r) => r.label),
-    'Run (this repo)': rows.map((r) => (r.mode === 'full' ? 'full recipe' : `${r.mode.replace('budget-', 'budgeted, ')} per row`)),
+    'Run (this repo)': rows.map((r) => describeMode(r.mode)),
+    'Train images × epochs': rows.map((r) => (r.trainImages === null ? '—' : `${r.trainImages.toLocaleString('en-US')} × ${r.epochsPlanned ?? '?'}`)),
     'Params, published': rows.map((r) => millions(r.publishedParams)),
     'Params, this repo': rows.map((r) => withDiff(r.params, r.publishedParams)),
     'FLOPs, published': rows.map((r) => millions(r.publishedFlops)),
@@ -148,6 +152,14 @@ export function reportTable(sweep: Sweep, rows: ReportRow[]): aq.ColumnTable {
     Status: rows.map((r) => r.status),
   });
   return aq.table(cols);
+}
+
+/** 'budget-15min_epochs=2,maxTrain=512' → 'budgeted, 15 min per row (epochs=2, maxTrain=512)'. */
+export function describeMode(mode: string): string {
+  const [base, set] = mode.split('_', 2);
+  const m = /^budget-(.+)min$/.exec(base);
+  const text = base === 'full' ? 'full recipe' : m ? `budgeted, ${m[1]} min per row` : base;
+  return set ? `${text} (${set.replace(/,/g, ', ')})` : text;
 }
 
 /** The explanation printed under the table. */
@@ -222,7 +234,7 @@ function charts(sweep: Sweep, rows: ReportRow[]) {
     if (ours.every((r) => r.top1 === null)) continue;
     const data = [...new Set(ours.map((r) => r.data).filter(Boolean))].join(', ');
     acc.push({
-      name: `this repo, ${mode === 'full' ? 'full recipe' : mode.replace('budget-', 'budgeted ')}${data ? `, ${data}` : ''}`,
+      name: `this repo, ${describeMode(mode)}${data ? `, ${data}` : ''}`,
       x: ours.map((r) => r.label),
       y: ours.map((r) => r.top1 ?? NaN),
       text: ours.map((r) => (r.epochsTrained === null ? '' : `${r.epochsTrained}/${r.epochsPlanned ?? '?'} epochs`)),

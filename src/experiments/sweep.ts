@@ -118,7 +118,7 @@ export function trainArgs(args: Args): string[] {
 export interface RowPlan {
   sweep: string;
   row: SweepRow;
-  /** 'full' (the published recipe) or 'budget-<M>min'. */
+  /** 'full' (the published recipe) or 'budget-<M>min', plus overrides (see modeName). */
   mode: string;
   budgetMinutes: number;
   /** Merged TrainConfig keys: defaults, then budget args, then the row, then overrides. */
@@ -131,7 +131,7 @@ export interface RowPlan {
 export interface PlanOptions {
   /** Per-row time budget in minutes; 0 = the full recipe. */
   budgetMinutes?: number;
-  /** Where run folders go: `<runsDir>/<sweep>/<mode>/<row id>`. Defaults to 'runs'. */
+  /** Where run folders go: `<runsDir>/<sweep>/<mode>/<row id>` (see modeName). Defaults to 'runs'. */
   runsDir?: string;
   /** Flags that override every row (e.g. `{ data: '...', backend: 'wasm' }`). */
   overrides?: Args;
@@ -139,15 +139,24 @@ export interface PlanOptions {
   only?: string[];
 }
 
-/** The mode folder name of a budget: 'full' or 'budget-30min'. */
-export function modeName(budgetMinutes: number): string {
-  return budgetMinutes > 0 ? `budget-${budgetMinutes}min` : 'full';
+/** Overrides that change where data or compute come from, not the experiment: left out of mode names. */
+const CONTEXT_KEYS = new Set(['data', 'backend', 'out']);
+
+/**
+ * The mode folder of a set of runs: 'full', 'budget-30min', and overrides that change the
+ * experiment appended ('budget-15min_epochs=2,maxTrain=512'), so runs with other settings never
+ * share (or resume) a folder.
+ */
+export function modeName(budgetMinutes: number, overrides: Args = {}): string {
+  const set = Object.keys(overrides).filter((k) => !CONTEXT_KEYS.has(k)).sort().map((k) => `${k}=${overrides[k]}`);
+  const base = budgetMinutes > 0 ? `budget-${budgetMinutes}min` : 'full';
+  return set.length ? `${base}_${set.join(',')}` : base;
 }
 
 /** The runs of a sweep, one per row. */
 export function planSweep(sweep: Sweep, options: PlanOptions = {}): RowPlan[] {
   const budgetMinutes = options.budgetMinutes ?? 0;
-  const mode = modeName(budgetMinutes);
+  const mode = modeName(budgetMinutes, options.overrides);
   const runsDir = options.runsDir ?? 'runs';
   const only = options.only;
   if (only) {

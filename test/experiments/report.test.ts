@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectRows, reportTable, writeReport } from '../../src/experiments/report';
+import { collectRows, describeMode, reportTable, writeReport } from '../../src/experiments/report';
 import { checkSweep, loadSweep, planSweep } from '../../src/experiments/sweep';
 
 const SWEEP = checkSweep({
@@ -43,7 +43,8 @@ test('report rows: published figures beside ours, budgeted runs marked, FLOP sav
   assert.equal(t[1]['Fewer FLOPs, published'], '37%');
   assert.equal(t[1]['Fewer FLOPs, this repo'], '35.0%');
   assert.equal(t[0]['Data, this repo'], 'CIFAR-10 (JPEG-75 copy)');
-  assert.equal(t[0]['Run (this repo)'], 'budgeted, 5min per row');
+  assert.equal(t[0]['Run (this repo)'], 'budgeted, 5 min per row');
+  assert.equal(t[0]['Train images × epochs'], '50,000 × 2');
   assert.equal(t[0]['Backend · machine'], 'wasm · CPU x2');
   assert.equal(t[0]['s/epoch'], '31');
   // No measured number ever lands in a "published" column.
@@ -53,7 +54,7 @@ test('report rows: published figures beside ours, budgeted runs marked, FLOP sav
   const { markdown, html } = await writeReport(SWEEP, { runsDir: runs, outDir: out });
   const md = readFileSync(markdown, 'utf8');
   assert.match(md, /^# Mini table/);
-  assert.match(md, /\|Row\|Run \(this repo\)\|Params, published\|/);
+  assert.match(md, /\|Row\|Run \(this repo\)\|Train images × epochs\|Params, published\|/);
   assert.match(md, /Published figures: Paper X, Table 9 \(200 epochs on official CIFAR-10\)/);
   assert.match(md, /JPEG-75 copy\)" rows were trained and tested on a lossy copy/);
   assert.match(md, /Budgeted mode: two epochs/);
@@ -96,4 +97,12 @@ test("every shipped sweep row is a valid train command (the train CLI's own pars
       }
     }
   }
+});
+
+test('mode folders name the budget and the overrides that change the experiment', () => {
+  const [p] = planSweep(SWEEP, { budgetMinutes: 15, overrides: { maxTrain: 512, epochs: 2, data: '/x.tar.gz' } });
+  assert.equal(p.mode, 'budget-15min_epochs=2,maxTrain=512');
+  assert.equal(describeMode(p.mode), 'budgeted, 15 min per row (epochs=2, maxTrain=512)');
+  assert.equal(describeMode('full'), 'full recipe');
+  assert.equal(planSweep(SWEEP, { overrides: { backend: 'wasm' } })[0].mode, 'full');
 });

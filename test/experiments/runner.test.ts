@@ -30,7 +30,7 @@ test('planSweep: run folders per mode; budget args and overrides merge in order'
   assert.equal(full.runDir, join('R', 'fake', 'full', 'a'));
   assert.deepEqual(full.args, ['--epochs=3', '--fake=ok', `--out=${join('R', 'fake', 'full', 'a')}`]);
   const [b] = planSweep(s, { runsDir: 'R', budgetMinutes: 5, overrides: { maxTrain: 50 } });
-  assert.equal(b.runDir, join('R', 'fake', 'budget-5min', 'a'));
+  assert.equal(b.runDir, join('R', 'fake', 'budget-5min_maxTrain=50', 'a'));
   assert.deepEqual(b.settings, { epochs: 2, maxTrain: 50, fake: 'ok', budgetMinutes: 5, out: b.runDir });
   assert.throws(() => planSweep(s, { only: ['zz'] }), /--only row ids of fake \(a\), but received \["zz"\]/);
 });
