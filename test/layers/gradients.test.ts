@@ -1,0 +1,67 @@
+/**
+ * SCConv gradients (autodiff through SRU's gates, CRU's convs and fusion) agree with central
+ * finite differences on a small case, for both gates and both fusions.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { SCConv } from '../../src/index';
+
+const EPS = 1e-2;
+
+/** The gate mask [w > t] as a string, to detect perturbations that flip a gate. */
+const maskOf = (layer: SCConv, x: tf.Tensor4D): string =>
+  tf.tidy(() => Array.from(tf.step(tf.sub(layer.gates(x).w, 0.5)).dataSync()).join(''));
+
+describe('SCConv gradients', () => {
+  for (const [gate, fusion] of [['soft', 'pairwise'], ['hard', 'global']] as const) {
+    it(`match numerical gradients (gate ${gate}, fusion ${fusion})`, () => {
+      const x = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 11) as tf.Tensor4D;
+      const r = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 12);
+      const layer = new SCConv({groupNum: 2, gate, fusion});
+      tf.dispose(layer.apply(x) as tf.Tensor);
+      layer.sru.gamma!.write(tf.tensor1d([0.3, 1.4, 0.8, 1.1, 0.5, 1.3, 0.9, 0.6]));
+      layer.cru.gwcBias!.write(tf.randomNormal([8], 0, 0.3, 'float32', 13) as tf.Tensor1D);
+      const loss = () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, r)) as tf.Scalar;
+      const {grads} = tf.variableGrads(loss);
+      let checked = 0;
+      for (const v of layer.trainableWeights) {
+        const g = grads[v.name].dataSync();
+        const base = v.read().clone();
+        const flat = base.dataSync();
+        // A few coordinates per variable, spread over the tensor.
+        for (const i of [0, Math.floor(flat.length / 2), flat.length - 1]) {
+          const at = (delta: number) => {
+            const p = flat.slice();
+            p[i] += delta;
+            v.write(tf.tensor(p, base.shape));
+            return tf.tidy(() => loss().dataSync()[0]);
+          };
+          // The gates are piecewise: shrink the step until neither side flips a gate.
+          const mask = maskOf(layer, x);
+          let eps = EPS;
+          let numeric = NaN;
+          for (; eps > 1e-4; eps /= 2) {
+            const plus = at(eps);
+            const same = maskOf(layer, x) === mask;
+            const minus = at(-eps);
+            if (same && maskOf(layer, x) === mask) {
+              numeric = (plus - minus) / (2 * eps);
+              break;
+            }
+          }
+          v.write(base.clone());
+          assert.ok(!Number.isNaN(numeric), `${v.name}[${i}]: every step down to 1e-4 flips a gate`);
+          const tol = 5e-3 * Math.max(1, Math.abs(numeric)) * (EPS / eps);
+          assert.ok(Math.abs(g[i] - numeric) < tol, `${v.name}[${i}]: autodiff ${g[i]} vs numeric ${numeric}`);
+          checked++;
+        }
+        base.dispose();
+      }
+      assert.equal(checked, 3 * 8);
+      // The soft gate passes gradient to γ through w (the sigmoid map); it must not vanish.
+      if (gate === 'soft') assert.ok(tf.max(tf.abs(grads[layer.sru.gamma!.name])).dataSync()[0] > 1e-4);
+      tf.dispose(grads);
+    });
+  }
+});
