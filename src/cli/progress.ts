@@ -79,7 +79,10 @@ export class ProgressBar {
   private readonly plainEvery: number;
   private readonly redrawMs: number;
   private readonly now: () => number;
-  private readonly start: number;
+  private start: number;
+  /** Units done before the rate clock started (see `update`). */
+  private startDone = 0;
+  private updated = false;
   private done = 0;
   private lastDraw = -Infinity;
   private nextPlain: number;
@@ -108,8 +111,15 @@ export class ProgressBar {
   /** Set the units done so far. */
   update(done: number, note?: string): void {
     if (this.finished) return;
-    this.done = done;
     const t = this.now();
+    if (!this.updated && t - this.start < 100) {
+      // A bar made lazily on the first progress event (`bar ??= new ProgressBar(…); bar.update(seen)`):
+      // what that event reports was done before the bar existed, so the rate starts counting here.
+      this.startDone = done;
+      this.start = t;
+    }
+    this.updated = true;
+    this.done = done;
     if (this.tty) {
       if (t - this.lastDraw < this.redrawMs) return;
       this.lastDraw = t;
@@ -131,10 +141,11 @@ export class ProgressBar {
 
   /** The text of the current line, without drawing it (for tests and custom renderers). */
   line(t = this.now(), note?: string, final = false): string {
-    const elapsed = Math.max((t - this.start) / 1000, 1e-9);
-    const rate = this.done / elapsed;
+    const elapsed = (t - this.start) / 1000;
+    const rate = elapsed > 0.05 ? (this.done - this.startDone) / elapsed : NaN; // NaN: not measurable yet
     const amount = (n: number) => (this.format === 'bytes' ? formatBytes(n) : formatCount(n));
-    const rateText = this.format === 'bytes' ? `${formatBytes(rate)}/s` : `${formatCount(rate)} ${this.unit}/s`;
+    const rateText = !Number.isFinite(rate) ? `? ${this.format === 'bytes' ? 'B' : this.unit}/s`
+      : this.format === 'bytes' ? `${formatBytes(rate)}/s` : `${formatCount(rate)} ${this.unit}/s`;
     const parts: string[] = [];
     if (this.label) parts.push(this.label);
     if (this.total > 0) {

@@ -44,9 +44,9 @@ test('TTY output redraws one line in place, throttled, with bar, rate and ETA', 
   // 500 ms elapsed, redraws at most every 100 ms.
   assert.ok(writes.length >= 4 && writes.length <= 6, `redraws: ${writes.length}`);
   assert.ok(writes.every((w) => w.startsWith('\r')));
-  t += 100; // 100 img in 0.6 s: 167 img/s
+  t += 100; // the first update (1 img at 5 ms) starts the rate clock: 99 img in 0.595 s
   bar.update(100, 'loss 2.30');
-  assert.equal(writes[writes.length - 1], '\r 50% |██████████░░░░░░░░░░| 100/200 167 img/s ETA 1s loss 2.30');
+  assert.equal(writes[writes.length - 1], '\r 50% |██████████░░░░░░░░░░| 100/200 166 img/s ETA 1s loss 2.30');
   bar.finish();
   assert.equal(writes[writes.length - 1], '\n');
 });
@@ -60,4 +60,20 @@ test('unknown total shows amount and rate only; bytes format', () => {
   assert.equal(writes.length, 0);
   bar.finish();
   assert.equal(writes[0], '4.0 MiB 2.0 MiB/s in 2s\n');
+});
+
+test('a bar made on the first progress event does not count that work in its rate', () => {
+  let t = 1000;
+  const { writes, stream } = fakeStream(false);
+  let bar: ProgressBar | null = null;
+  for (let seen = 128; seen <= 512; seen += 128) {
+    bar ??= new ProgressBar({ total: 512, unit: 'img', stream, now: () => t });
+    bar.update(seen);
+    t += 8000; // 16 img/s
+  }
+  t -= 8000;
+  bar!.finish();
+  assert.equal(writes[0], ' 25% 128/512 ? img/s\n'); // nothing measurable yet: no rate, no ETA
+  assert.match(writes[1], /^ 50% 256\/512 16 img\/s ETA 16s\n$/);
+  assert.match(writes[writes.length - 1], /100% 512\/512 16 img\/s in 24s/);
 });
