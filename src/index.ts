@@ -35,3 +35,5 @@ export { createConv, CONV_KINDS } from './layers/create_conv';
 export type { ConvKind, CreateConvArgs } from './layers/create_conv';
 export { fromTorchStateDict } from './interop/torch_state_dict';
 export type { TorchStateDict, TorchTensor, FromTorchOptions } from './interop/torch_state_dict';
+export { countParams, countFlops } from './analysis/complexity';
+export type { CountsMacs } from './analysis/complexity';
