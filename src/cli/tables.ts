@@ -12,6 +12,7 @@
 import { readdirSync } from 'node:fs';
 import { ValueError } from '../errors';
 import { rowCommand, rowState, runSweep } from '../experiments/runner';
+import { modelComplexity } from '../experiments/complexity';
 import { writeReport } from '../experiments/report';
 import { loadSweep, planSweep, type Args } from '../experiments/sweep';
 
@@ -113,7 +114,7 @@ async function main(argv: string[]): Promise<number> {
     if (args.print) return 0;
   }
   for (const sweep of sweeps) {
-    const { markdown, html } = await writeReport(sweep, { runsDir: args.runsDir, outDir: args.reportsDir });
+    const { markdown, html } = await writeReport(sweep, { runsDir: args.runsDir, outDir: args.reportsDir, complexity: modelComplexity });
     console.log(`Report: ${markdown} and ${html}`);
   }
   if (failed) console.log(`${failed} row(s) failed: see the log tails above; run the same command again to retry them.`);

@@ -1,0 +1,27 @@
+/**
+ * Parameters and FLOPs of a sweep row's model, computed by building it (no training), for report
+ * rows that have no run yet. The row's flags go through the train CLI's own parser and defaults, so
+ * the model is exactly the one `npm run train` would build.
+ */
+import { countFlops, countParams } from '../analysis/complexity';
+import { parseTrainArgs } from '../cli/train';
+import { createResNet } from '../models/resnet';
+import { resolveConfig } from '../train/config';
+import type { ComplexityFn } from './report';
+import { trainArgs } from './sweep';
+
+export const modelComplexity: ComplexityFn = async (settings) => {
+  let model;
+  try {
+    const c = resolveConfig(parseTrainArgs(trainArgs(settings)).config);
+    model = createResNet({
+      depth: c.depth, conv: c.conv, placement: c.placement, shortcut: c.shortcut,
+      scconv: { alpha: c.alpha, gate: c.gate, fusion: c.fusion, threshold: c.threshold },
+    });
+    return { params: countParams(model), flops: countFlops(model, [32, 32, 3]) };
+  } catch {
+    return null; // a row the library cannot build yet (e.g. the ablation's scconvParts)
+  } finally {
+    model?.dispose();
+  }
+};
