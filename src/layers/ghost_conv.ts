@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
 import {
-  channelsOf, convMacs, expectKernelSize, expectPositiveInt, expectStrides, kernelInit, Kwargs, LayerArgs, sameSize,
+  channelsOf, convMacs, convOutputShape, expectKernelSize, expectPositiveInt, expectStrides, kernelInit, Kwargs, LayerArgs,
   Shape, singleInput, singleShape,
 } from './layer_utils';
 
@@ -85,8 +85,7 @@ export class GhostConv extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    const [n, h, w] = singleShape(inputShape);
-    return [n, sameSize(h, this.strides), sameSize(w, this.strides), this.filters];
+    return convOutputShape(inputShape, this.strides, this.filters);
   }
 
   /** Multiply-accumulates for one image: H'W'·(k²·Cin·m + d²·m·(s−1)). */

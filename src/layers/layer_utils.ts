@@ -40,6 +40,12 @@ export function sameSize(size: number | null, strides: number): number | null {
   return size == null ? null : Math.ceil(size / strides);
 }
 
+/** Output shape of a 'same'-padded conv slot: `[N, ⌈H/s⌉, ⌈W/s⌉, filters]`. */
+export function convOutputShape(inputShape: Shape | Shape[], strides: number, filters: number): Shape {
+  const [n, h, w] = singleShape(inputShape);
+  return [n, sameSize(h, strides), sameSize(w, strides), filters];
+}
+
 /** Check that a value is a positive integer. */
 export function expectPositiveInt(value: unknown, who: string, what: string): void {
   expect(Number.isInteger(value) && (value as number) > 0, who, `${what} to be a positive integer`, value);
@@ -72,5 +78,4 @@ export function convMacs(outPixels: number, kernelSize: number, cin: number, cou
 }
 
 /** He-normal (fan-in) initialiser for conv kernels, as the CIFAR ResNet convs use. */
-export const kernelInit = (): tf.serialization.Serializable & ReturnType<typeof tf.initializers.heNormal> =>
-  tf.initializers.heNormal({});
+export const kernelInit = () => tf.initializers.heNormal({});

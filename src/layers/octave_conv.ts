@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
 import {
-  channelsOf, convMacs, expectKernelSize, expectPositiveInt, expectStrides, kernelInit, Kwargs, LayerArgs, sameSize,
+  channelsOf, convMacs, convOutputShape, expectKernelSize, expectPositiveInt, expectStrides, kernelInit, Kwargs, LayerArgs,
   Shape, singleInput, singleShape,
 } from './layer_utils';
 
@@ -92,6 +92,7 @@ export class OctaveConv extends tf.layers.Layer {
 
   override build(inputShape: Shape | Shape[]): void {
     const shape = singleShape(inputShape);
+    this.checkSpatial(shape);
     const [hIn, lIn] = this.split(channelsOf(shape, 'OctaveConv'));
     const [hOut, lOut] = this.split(this.filters, 'filters');
     const k = this.kernelSize;
@@ -100,20 +101,25 @@ export class OctaveConv extends tf.layers.Layer {
     this.built = true;
   }
 
+  /** Height and width must survive the stride's pooling and the low-frequency pooling. */
+  private checkSpatial(shape: Shape): void {
+    const need = 2 * this.strides;
+    const [h, w] = [shape[1], shape[2]];
+    expect((h == null || h % need === 0) && (w == null || w % need === 0), 'OctaveConv',
+      `height and width divisible by ${need} (the low-frequency part is pooled by 2${this.strides === 2 ? ' after the stride' : ''})`,
+      [h, w]);
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     const x = singleInput(inputs);
-    const need = 2 * this.strides;
-    expect(x.shape[1] % need === 0 && x.shape[2] % need === 0, 'OctaveConv',
-      `height and width divisible by ${need} (the low-frequency part is pooled by 2${this.strides === 2 ? ' after the stride' : ''})`,
-      x.shape.slice(1, 3));
+    this.checkSpatial(x.shape);
     const k = this.kernels!;
     const w = {hh: k.hh.read(), hl: k.hl.read(), lh: k.lh.read(), ll: k.ll.read()} as OctaveWeights;
     return octaveConv(x, w, this.split(x.shape[3])[1], this.strides);
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    const [n, h, w] = singleShape(inputShape);
-    return [n, sameSize(h, this.strides), sameSize(w, this.strides), this.filters];
+    return convOutputShape(inputShape, this.strides, this.filters);
   }
 
   /** Multiply-accumulates for one image: HH at full resolution, the other three paths at half. */

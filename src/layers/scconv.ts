@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
 import { CRU, CRULayerArgs } from './cru';
 import {
-  channelsOf, convMacs, expectStrides, kernelInit, Kwargs, LayerArgs, pointwiseConv, sameSize, Shape,
+  channelsOf, convMacs, convOutputShape, expectStrides, kernelInit, Kwargs, pointwiseConv, Shape,
   singleInput, singleShape,
 } from './layer_utils';
 import { SRU, SRULayerArgs } from './sru';
@@ -98,8 +98,7 @@ export class SCConv extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
-    const [n, h, w, c] = singleShape(inputShape);
-    return [n, sameSize(h, this.strides), sameSize(w, this.strides), this.filters ?? c];
+    return convOutputShape(inputShape, this.strides, this.filters ?? (singleShape(inputShape)[3] as number));
   }
 
   /** Multiply-accumulates for one image: CRU's convs plus the adapter's projection. */
