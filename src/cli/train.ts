@@ -123,29 +123,34 @@ const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 /** Train with progress bars and signal handling; returns the summary. `data` skips loading (tests). */
 export async function runTrain(config: Partial<TrainConfig>, opts: { resume?: boolean; data?: Cifar10; quiet?: boolean } = {}): Promise<TrainSummary> {
-  const err = (line: string) => { if (!opts.quiet) console.error(line); };
+  let bar: ProgressBar | null = null;
+  let resumedAt = 0; // images of the epoch trained before a resume
+  const err = (line: string) => {
+    bar?.finish(); // end the bar's line first (a no-op when it has finished)
+    if (!opts.quiet) console.error(line);
+  };
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (++signals === 1) err(`\n${sig}: finishing this batch, then writing a checkpoint (send it again to exit now)`);
+    if (++signals === 1) err(`${sig}: finishing this batch, then writing a checkpoint (send it again to exit now)`);
     else process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  let bar: ProgressBar | null = null;
   try {
     return await train(config, {
       data: opts.data,
       resume: opts.resume,
       log: err,
       stopRequested: () => signals > 0,
+      onEpochStart: (s) => {
+        resumedAt = s.seen;
+        if (!opts.quiet) bar = new ProgressBar({ total: s.images - s.seen, unit: 'img', label: `epoch ${s.epoch + 1}` });
+      },
       onStep: (s) => {
-        if (opts.quiet) return;
-        bar ??= new ProgressBar({ total: s.images, unit: 'img', label: `epoch ${s.epoch + 1}` });
-        bar.update(s.seen, `loss ${s.loss.toFixed(4)}`);
+        bar?.update(s.seen - resumedAt, `loss ${s.loss.toFixed(4)}`);
+        if (s.step === s.steps) bar?.finish(); // before the evaluation, so the rate is training only
       },
       onEpoch: (r) => {
-        bar?.finish();
-        bar = null;
         err(`epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}, train ${pct(r.trainAcc)}, test ${pct(r.testAcc)}, lr ${r.lr}, ${r.imagesPerSec.toFixed(1)} img/s, ${r.epochSeconds.toFixed(1)} s`);
       },
     });

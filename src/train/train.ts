@@ -15,9 +15,7 @@ import { ValueError } from '../errors';
 import { batchCount, batches } from '../data/batches';
 import { loadCifar10, type Cifar10 } from '../data/cifar10';
 import { createResNet } from '../models/resnet';
-// DEV-SHIM
-const countParams = (m: tf.LayersModel) => m.countParams();
-const countFlops = (_m: tf.LayersModel, _s: number[]) => NaN;
+import { countFlops, countParams } from '../analysis/complexity';
 import { resolveConfig, type TrainConfig } from './config';
 import { findCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
 import { betaMeans, setSRU } from './monitor';
@@ -75,6 +73,8 @@ export interface TrainHooks {
   data?: Cifar10;
   /** Continue from the checkpoint in config.out (a fresh run when there is none). */
   resume?: boolean;
+  /** Before the first batch of an epoch (also a resumed one: `info.step` batches are already done). */
+  onEpochStart?: (info: Omit<StepInfo, 'loss'>) => void;
   onStep?: (info: StepInfo) => void;
   onEpoch?: (row: EpochMetrics, model: tf.LayersModel) => void;
   /** Polled after every batch; true → write a checkpoint and return status 'interrupted'. */
@@ -209,6 +209,7 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
     const sruOn = epoch >= config.sruOffEpochs;
     setSRU(model, threshold, sruOn);
     const t0 = Date.now() - partial.seconds * 1000;
+    hooks.onEpochStart?.({ epoch, step, steps, seen: partial.seen, images });
 
     // ---- train one epoch (batches depend only on seed and epoch) --------------------------
     let i = 0;
