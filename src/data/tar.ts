@@ -1,12 +1,12 @@
 /**
- * A streaming reader for .tar.gz archives over node:zlib (no native dependencies).
+ * A streaming reader for .tar.gz (and plain .tar) archives over node:zlib (no native dependencies).
  *
  * It reads ustar/GNU/pax tar headers block by block and keeps only the members asked for, so a
  * 170 MB archive is read in one pass (and its md5 computed on the way) without extracting it.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
-import { Transform } from 'node:stream';
+import { closeSync, createReadStream, openSync, readSync, statSync } from 'node:fs';
+import { PassThrough, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { DataError } from '../errors';
@@ -29,12 +29,24 @@ export interface TarContents {
   size: number;
 }
 
-/** Read the wanted members of a .tar.gz. Throws a DataError naming the archive if it is truncated or corrupt. */
+/** Does the file start with the gzip magic bytes? */
+function isGzip(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Read the wanted members of a .tar.gz (or .tar). Throws a DataError naming the archive if it is truncated or corrupt. */
 export async function readTarGz(path: string, options: TarReadOptions): Promise<TarContents> {
   const size = statSync(path).size;
   const hash = createHash('md5');
   const parser = new TarParser(path, options.want);
   let read = 0;
+  let parseError: unknown = null;
   const tap = new Transform({
     transform(chunk: Buffer, _enc, done) {
       hash.update(chunk);
@@ -47,12 +59,18 @@ export async function readTarGz(path: string, options: TarReadOptions): Promise<
     await pipeline(
       createReadStream(path, { highWaterMark: 1 << 20 }),
       tap,
-      createGunzip({ chunkSize: 1 << 20 }),
+      isGzip(path) ? createGunzip({ chunkSize: 1 << 20 }) : new PassThrough(),
       async (source: AsyncIterable<Buffer>) => {
-        for await (const chunk of source) parser.push(chunk);
+        try {
+          for await (const chunk of source) parser.push(chunk);
+        } catch (err) {
+          parseError = err; // the pipeline reports its own abort instead
+          throw err;
+        }
       },
     );
   } catch (err) {
+    if (parseError instanceof DataError) throw parseError;
     if (err instanceof DataError) throw err;
     throw new DataError(
       `Archive ${path} (${size.toLocaleString('en-US')} bytes) could not be read as .tar.gz ` +
@@ -81,6 +99,7 @@ class TarParser {
   private padding = 0;
   private longName: string | null = null;
   private finished = false;
+  private members = 0;
 
   constructor(private readonly archive: string, private readonly want: (path: string) => boolean) {}
 
@@ -136,8 +155,11 @@ class TarParser {
     let sum = 0;
     for (let k = 0; k < BLOCK; k++) sum += k >= 148 && k < 156 ? 32 : h[k];
     if (stored !== sum) {
-      throw new DataError(`Archive ${this.archive} has a tar header with a bad checksum (${stored}, computed ${sum}): it is corrupt.`);
+      throw new DataError(this.members === 0
+        ? `${this.archive} is not a .tar.gz or .tar archive (it does not start with a tar header). Point at the CIFAR-10 binary archive or its extracted folder.`
+        : `Archive ${this.archive} has a tar header with a bad checksum (${stored}, computed ${sum}) after ${this.members} members: it is corrupt. Delete it and download it again.`);
     }
+    this.members++;
     const type = String.fromCharCode(h[156] || 48);
     let path = cString(h.subarray(0, 100));
     const prefix = h.subarray(257, 262).toString('latin1') === 'ustar' ? cString(h.subarray(345, 500)) : '';

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { loadCifar10, CIFAR10_CLASSES, DATA_LABELS } from '../../src/data/cifar10';
 import { fillBatch } from '../../src/data/batches';
@@ -63,6 +64,16 @@ test('a .tar.gz parses the same as the folder and reports its md5', async () => 
   assert.deepEqual(a.md5.files, f.md5.files);
   assert.match(a.md5.archive!, /^[0-9a-f]{32}$/);
   assert.equal(a.source, archive);
+  const plain = join(dir, 'tiny.tar'); // an uncompressed tar reads the same
+  writeFileSync(plain, gunzipSync(tarGz(archiveEntries(data))));
+  assert.deepEqual((await loadCifar10({ ...quiet, source: plain })).test.images, f.test.images);
+});
+
+test('a file that is no archive at all is a clear error', async () => {
+  const dir = tempDir();
+  const bogus = join(dir, 'notes.tar.gz');
+  writeFileSync(bogus, 'hello, this is not a tar file'.repeat(40));
+  await assert.rejects(loadCifar10({ ...quiet, source: bogus }), /notes\.tar\.gz is not a \.tar\.gz or \.tar archive \(it does not start with a tar header\)/);
 });
 
 test('a truncated batch file is an error naming the file, expected and actual size', async () => {
