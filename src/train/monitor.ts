@@ -23,15 +23,22 @@ const isClass = (layer: tf.layers.Layer, ...names: string[]) => names.includes(l
 
 interface SRULike extends tf.layers.Layer {
   options: { threshold: number };
-  enabled?: boolean;
 }
 
-/** Set every SRU's gate threshold (Eq. 3) and whether it runs at all (disabled = identity). */
+/** SRU switched off: the identity (the seed blog's "SRU disabled for the first N epochs"). */
+const identity = (inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs[0] : inputs);
+
+/**
+ * Set every SRU's gate threshold (Eq. 3) and whether it runs at all. A disabled SRU passes its
+ * input through: this instance's `call` is replaced by the identity (and restored when enabled),
+ * which reaches SRUs that an SCConv calls directly. Returns the number of SRUs found.
+ */
 export function setSRU(model: tf.LayersModel, threshold: number, enabled: boolean): number {
-  const srus = allLayers(model).filter((l) => isClass(l, 'SCConvSRU', 'SRU')) as SRULike[];
+  const srus = allLayers(model).filter((l) => isClass(l, 'SCConvSRU')) as SRULike[];
   for (const sru of srus) {
     sru.options.threshold = threshold;
-    sru.enabled = enabled;
+    if (enabled) delete (sru as Partial<SRULike>).call; // back to the class's call
+    else sru.call = identity;
   }
   return srus.length;
 }

@@ -30,14 +30,20 @@ export class SgdMomentum {
     this.velocities = params.map((p) => tf.variable(tf.zerosLike(p.variable), false, undefined, 'float32'));
   }
 
-  /** One update with `grads[i]` the gradient of params[i] (the caller disposes grads). */
-  step(grads: tf.Tensor[], lr: number): void {
+  /**
+   * One update with `grads[i]` the gradient of params[i] (the caller disposes grads). A null
+   * gradient (the weight did not take part, e.g. a switched-off SRU) leaves that weight and its
+   * velocity untouched, as PyTorch skips parameters whose .grad is None.
+   */
+  step(grads: (tf.Tensor | null | undefined)[], lr: number): void {
     if (grads.length !== this.params.length) {
       throw new ValueError(`SgdMomentum.step expects ${this.params.length} gradients, but received ${grads.length}.`);
     }
     tf.tidy(() => {
       this.params.forEach((p, i) => {
-        const g = p.decay && this.weightDecay > 0 ? grads[i].add(p.variable.mul(this.weightDecay)) : grads[i];
+        const grad = grads[i];
+        if (grad == null) return;
+        const g = p.decay && this.weightDecay > 0 ? grad.add(p.variable.mul(this.weightDecay)) : grad;
         const v = this.velocities[i];
         v.assign(v.mul(this.momentum).add(g));
         p.variable.assign(p.variable.sub(v.mul(lr)));

@@ -34,7 +34,7 @@ export function trainStep(model: tf.LayersModel, opt: SgdMomentum, x: tf.Tensor4
   const loss = value.dataSync()[0];
   const correct = countCorrect(logits!, labels);
   if (Number.isFinite(loss)) opt.step(vars.map((v) => grads[v.name]), lr);
-  tf.dispose([value, logits!, ...Object.values(grads)]);
+  tf.dispose([value, logits!, ...Object.values(grads).filter((g) => g != null)]);
   return { loss, correct };
 }
 

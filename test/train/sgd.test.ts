@@ -26,4 +26,8 @@ test('SGD momentum + coupled weight decay matches torch.optim.SGD arithmetic, by
   opt2.loadState(state);
   assert.deepEqual(opt2.state().velocities.map((v) => [...v.values]), state.velocities.map((v) => [...v.values]));
   assert.throws(() => opt2.loadState({ ...state, velocities: state.velocities.slice(1) }), /expects 2 velocities, but received 1/);
+  // A null gradient (weight not used this step) leaves the weight and its velocity alone, like PyTorch.
+  opt.step([tf.tensor1d([1, 1]), null], 0.1);
+  assert.deepEqual([...b.dataSync()].map((v) => +v.toFixed(5)), [-0.29]);
+  assert.deepEqual([...opt.state().velocities[1].values].map((x) => +x.toFixed(5)), [2.9]);
 });
