@@ -29,10 +29,12 @@ namespace {
 
 struct Args {
   napi_env env;
-  size_t argc = 12;
-  napi_value argv[12];
+  static constexpr size_t kMax = 16;
+  size_t argc = kMax;
+  napi_value argv[kMax];
   Args(napi_env e, napi_callback_info info) : env(e) {
     napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+    if (argc > kMax) argc = kMax;  // napi reports the full count; only kMax were copied
   }
   // Float32Array or Int32Array data pointer (nullptr for null/undefined) and element count.
   template <typename T>
@@ -382,7 +384,7 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   return undefined(env);
 }
 
-// addN(out, a0, a1, ...): out = sum of up to 10 same-shape arrays.
+// addN(out, a0, a1, ...): out = sum of up to 15 same-shape arrays.
 napi_value AddN(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t n = 0;
@@ -581,9 +583,13 @@ void channel_sums(const float* dy, const float* x, const float* mean, int64_t ro
   }
 }
 
-// batchNormGrad(dy, x, mean, variance, scale?, eps, c, dx, dmean, dvariance, dscale, doffset)
+// batchNormGrad(dy, x, mean, variance, scale?, eps, c, dx, dmean, dvariance, dscale, doffset, full)
 //   The gradients of FusedBatchNorm with respect to each of its inputs (mean and variance treated as
 //   inputs, exactly as tfjs-core's gradient does), in two passes over dy and x.
+//   full = 1: mean and variance are the batch statistics of x (biased variance), and dx is the
+//   whole training-mode gradient through them too:
+//     dx = g·r·(dy − Σdy/n − (x − mean)·r²·Σ(dy·(x − mean))/n),  r = 1/√(variance + eps),
+//   while dmean and dvariance come out as zeros (their paths are already inside dx).
 napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
   Args a(env, info);
   size_t n = 0;
@@ -599,26 +605,37 @@ napi_value BatchNormGrad(napi_env env, napi_callback_info info) {
   float* dvar = a.array<float>(9);
   float* dscale = a.array<float>(10);
   float* doffset = a.array<float>(11);
+  const bool full = a.argc > 12 && a.integer(12) != 0;
   const int64_t rows = static_cast<int64_t>(n) / c;
   std::vector<double> s1(c), s2(c);
   channel_sums(dy, x, mean, rows, c, s1.data(), s2.data());
-  std::vector<float> k(c);
+  // dx = k·dy + b + q·(x − mean), per channel (b = q = 0 unless full).
+  std::vector<float> k(c), b(c, 0.f), q(c, 0.f);
   for (int64_t i = 0; i < c; ++i) {
     const double g = scale ? scale[i] : 1.0;
     const double r = 1.0 / std::sqrt(static_cast<double>(var[i]) + eps);
     k[i] = static_cast<float>(g * r);
-    if (dmean) dmean[i] = static_cast<float>(-r * g * s1[i]);
-    if (dvar) dvar[i] = static_cast<float>(-0.5 * r * r * r * g * s2[i]);
+    if (full) {
+      b[i] = static_cast<float>(-g * r * s1[i] / rows);
+      q[i] = static_cast<float>(-g * r * r * r * s2[i] / rows);
+    }
+    if (dmean) dmean[i] = full ? 0.f : static_cast<float>(-r * g * s1[i]);
+    if (dvar) dvar[i] = full ? 0.f : static_cast<float>(-0.5 * r * r * r * g * s2[i]);
     if (dscale) dscale[i] = static_cast<float>(r * s2[i]);
     if (doffset) doffset[i] = static_cast<float>(s1[i]);
   }
   if (dx) {
-    const float* kp = k.data();
+    const float *kp = k.data(), *bp = b.data(), *qp = q.data();
 #pragma omp parallel for schedule(static) if (static_cast<int64_t>(n) >= kParallelMin)
     for (int64_t r = 0; r < rows; ++r) {
       const float* g = dy + r * c;
+      const float* xr = x + r * c;
       float* o = dx + r * c;
-      for (int64_t i = 0; i < c; ++i) o[i] = g[i] * kp[i];
+      if (full) {
+        for (int64_t i = 0; i < c; ++i) o[i] = g[i] * kp[i] + bp[i] + qp[i] * (xr[i] - mean[i]);
+      } else {
+        for (int64_t i = 0; i < c; ++i) o[i] = g[i] * kp[i];
+      }
     }
   }
   return undefined(env);

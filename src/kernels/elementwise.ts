@@ -4,7 +4,7 @@
  * (other dtypes, general broadcasts) goes to the cpu kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { f32, output, withFallback, type KernelArgs } from './native_util';
+import { f32, output, passThrough, withFallback, type KernelArgs } from './native_util';
 
 /** Binary op codes of the addon (native/scconv_native.cc, enum BinaryOp). */
 export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDiff: 6, reluGrad: 7 } as const;
@@ -49,10 +49,20 @@ export function binary(args: KernelArgs, op: number, a: tf.TensorInfo, b: tf.Ten
   const av = f32(backend, a), bv = f32(backend, b);
   if (!av || !bv) return null;
   const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
+  // Known zeros (batch-norm gradient paths already folded into dx) cost nothing.
+  const aZero = backend.isZero(a), bZero = backend.isZero(b);
+  if (aZero || bZero) {
+    const same = (t: tf.TensorInfo) => tf.util.arraysEqual(t.shape, outShape);
+    if (aZero && (op === BINARY.mul || op === BINARY.div || op === BINARY.reluGrad)) return backend.zeros(outShape);
+    if (bZero && op === BINARY.mul) return backend.zeros(outShape);
+    if ((op === BINARY.add || op === BINARY.sub) && bZero && same(a)) return passThrough(backend, a, outShape);
+    if (op === BINARY.add && aZero && same(b)) return passThrough(backend, b, outShape);
+  }
   const plan = broadcastPlan(a.shape, b.shape, outShape);
   if (!plan) return null;
   const out = output(backend, outShape);
   backend.addon.binary(op, av, bv, out.values, plan.outer, plan.inner, ...plan.as, ...plan.bs);
+  if (op === BINARY.sub) backend.provenance.set(out.info.dataId, { op: 'sub', a: a.dataId, b: b.dataId });
   return out.info;
 }
 
@@ -70,15 +80,17 @@ const unaryKernel = (name: string, op: number, alpha: (attrs?: tf.NamedAttrMap) 
     const x = inputs.x;
     const xv = f32(backend, x);
     if (!xv) return null;
+    if (backend.isZero(x) && (op === UNARY.neg || op === UNARY.square)) return backend.zeros(x.shape);
     const out = output(backend, x.shape);
     backend.addon.unary(op, xv, out.values, alpha(attrs));
+    if (op === UNARY.square) backend.provenance.set(out.info.dataId, { op: 'square', a: x.dataId });
     return out.info;
   });
 
 const addN = withFallback(tf.AddN, ({ inputs, backend }) => {
   const tensors = Object.values(inputs) as tf.TensorInfo[];
   const arrays = tensors.map((t) => f32(backend, t));
-  if (tensors.length > 10 || arrays.some((v) => !v)) return null;
+  if (tensors.length > 15 || arrays.some((v) => !v)) return null;
   if (tensors.some((t) => !tf.util.arraysEqual(t.shape, tensors[0].shape))) return null;
   const out = output(backend, tensors[0].shape);
   backend.addon.addN(out.values, ...(arrays as Float32Array[]));

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { NATIVE_BATCH_NORM_GRAD, perChannel } from './batch_norm';
-import { BACKEND_NAME } from './native_util';
+import { BACKEND_NAME, type NativeBackendLike } from './native_util';
 
 /** The name of the fused ReLU-gradient kernel: dx = x > 0 ? dy : 0 in one pass. */
 export const NATIVE_RELU_GRAD = 'NativeReluGrad';
@@ -47,6 +47,14 @@ export function registerNativeGradients(): void {
   override(tf.Relu, () => (dy, saved) => {
     const [x] = saved;
     return { x: () => tf.engine().runKernel(NATIVE_RELU_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor };
+  });
+
+  // Square: a known-zero dy (a variance path folded into the batch-norm dx) gives a zero gradient
+  // without the stock gradient's full-size 2·x.
+  override(tf.Square, (stock) => (dy, saved, attrs) => {
+    const backend = tf.backend() as unknown as NativeBackendLike;
+    if (!Array.isArray(dy) && backend.isZero(dy)) return { x: () => tf.clone(dy) };
+    return stock(dy, saved, attrs);
   });
 
   // Mean: broadcast dy / n (stock: ones of x's size, a broadcast Mul, then a Div).

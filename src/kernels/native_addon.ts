@@ -21,7 +21,8 @@ export interface NativeAddon {
             scale: Float32Array | null, epsilon: number, out: Float32Array, channels: number, act: number): void;
   batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array,
                 scale: Float32Array | null, epsilon: number, channels: number, dx: Float32Array,
-                dmean: Float32Array, dvariance: Float32Array, dscale: Float32Array, doffset: Float32Array): void;
+                dmean: Float32Array, dvariance: Float32Array, dscale: Float32Array, doffset: Float32Array,
+                full: number): void;
   setThreads(n: number): void;
   getThreads(): number;
   /** Keep freed multi-megabyte buffers in the heap for reuse (glibc mallopt); false where unsupported. */

@@ -15,6 +15,9 @@ import { reduceKernels } from './reduce';
 
 export { BACKEND_NAME as NATIVE_BACKEND_NAME };
 
+/** An op of tfjs-core's `moments` and its input data ids (recorded by the native kernels). */
+export interface Provenance { op: 'mean' | 'square' | 'sub'; a: tf.DataId; b?: tf.DataId; axes?: number[] }
+
 /** Most bytes of freed buffers kept for reuse. */
 const POOL_LIMIT_BYTES = 1 << 30;
 
@@ -31,6 +34,15 @@ export class NativeBackend extends MathBackendCPU {
   private readonly pool = new Map<number, Float32Array[]>();
   private readonly owned = new WeakSet<Float32Array>();
   private pooledBytes = 0;
+  /** One read-only zero array per size, shared by every known-zero tensor of that size. */
+  private readonly zeroArrays = new Map<number, Float32Array>();
+  private readonly sharedZeros = new WeakSet<Float32Array>();
+  /** Data ids whose values are all zero (see `zeros`). */
+  readonly knownZero = new WeakSet<tf.DataId>();
+  /** How a tensor was computed, for the ops that make up tfjs-core's `moments` (see batch_norm.ts). */
+  readonly provenance = new WeakMap<tf.DataId, Provenance>();
+  /** Batch-norm means known to be the taped batch mean of an x, with the matching variance. */
+  readonly batchStats = new WeakMap<tf.DataId, { x: tf.DataId; variance: tf.DataId }>();
 
   constructor(readonly addon: NativeAddon) {
     super();
@@ -50,6 +62,28 @@ export class NativeBackend extends MathBackendCPU {
     return fresh;
   }
 
+  /**
+   * A zero tensor that costs nothing: it shares one zero array per size and is marked so the native
+   * kernels pass it through (x + 0 = x, x · 0 = 0, Σ0 = 0). Batch-norm gradients produce these for
+   * the mean and variance paths they have already folded into dx.
+   */
+  zeros(shape: number[]): tf.TensorInfo {
+    const size = tf.util.sizeFromShape(shape);
+    let values = this.zeroArrays.get(size);
+    if (!values) {
+      values = new Float32Array(size);
+      this.zeroArrays.set(size, values);
+      this.sharedZeros.add(values);
+    }
+    const info = this.makeTensorInfo(shape, 'float32', values);
+    this.knownZero.add(info.dataId);
+    return info;
+  }
+
+  isZero(t: tf.TensorInfo): boolean {
+    return this.knownZero.has(t.dataId);
+  }
+
   /** Never reuse `values` again (someone outside the backend holds it). */
   escape(values: unknown): void {
     if (values instanceof Float32Array) this.owned.delete(values);
@@ -57,6 +91,8 @@ export class NativeBackend extends MathBackendCPU {
 
   override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
     const values = super.readSync(dataId);
+    // Shared zeros must stay zero whatever a caller does with the array.
+    if (values instanceof Float32Array && this.sharedZeros.has(values)) return new Float32Array(values.length);
     if (this.data.has(dataId)) this.escape(this.data.get(dataId).values);
     return values;
   }

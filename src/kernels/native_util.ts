@@ -5,12 +5,24 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './native_addon';
+import type { Provenance } from './native_backend';
 
 /** The 'native' backend: tfjs-backend-cpu's tensor storage plus the addon. */
 export interface NativeBackendLike extends MathBackendCPU {
   readonly addon: NativeAddon;
   /** A float32 buffer from the backend's pool; its contents are stale, so overwrite every element. */
   allocFloat32(length: number): Float32Array;
+  /** A known-zero tensor (shared zero array). */
+  zeros(shape: number[]): tf.TensorInfo;
+  isZero(t: tf.TensorInfo): boolean;
+  readonly provenance: WeakMap<tf.DataId, Provenance>;
+  readonly batchStats: WeakMap<tf.DataId, { x: tf.DataId; variance: tf.DataId }>;
+}
+
+/** `t` itself as the output of a kernel (shares its data, like Identity), with shape `shape`. */
+export function passThrough(backend: NativeBackendLike, t: tf.TensorInfo, shape: number[]): tf.TensorInfo {
+  backend.incRef(t.dataId);
+  return { dataId: t.dataId, shape, dtype: t.dtype };
 }
 
 export type KernelArgs = {

@@ -29,8 +29,10 @@ function reduceKernel(name: string, op: number, axisAttr: 'axis' | 'reductionInd
     if (!split || split[1] === 0) return null;
     let [outShape] = tf.backend_util.computeOutAndReduceShapes(x.shape, axes);
     if (attrs!.keepDims) outShape = tf.backend_util.expandShapeToKeepDim(outShape, axes);
+    if (backend.isZero(x)) return backend.zeros(outShape);
     const out = output(backend, outShape);
     backend.addon.reduce(op, xv, out.values, ...split);
+    if (op === REDUCE.mean) backend.provenance.set(out.info.dataId, { op: 'mean', a: x.dataId, axes });
     return out.info;
   });
 }
@@ -44,6 +46,7 @@ const tile = withFallback(tf.Tile, ({ inputs, backend, attrs }: KernelArgs) => {
   const repeated = reps.map((r, i) => (r !== 1 ? i : -1)).filter((i) => i >= 0);
   if (repeated.some((i) => x.shape[i] !== 1)) return null;
   const outShape = x.shape.map((d, i) => d * reps[i]);
+  if (backend.isZero(x)) return backend.zeros(outShape);
   if (repeated.length === 0) {
     const out = output(backend, outShape);
     out.values.set(xv);
