@@ -98,9 +98,9 @@ function resumeConfig(saved: TrainConfig, overrides: Partial<TrainConfig>): Trai
 /** The conv trained in epoch `epoch` (0-based): standard before the seed blog's switch. */
 const convAt = (c: TrainConfig, epoch: number) => (epoch < c.standardEpochs ? 'standard' : c.conv);
 
-function buildModel(c: TrainConfig, epoch: number): tf.LayersModel {
+function buildModel(c: TrainConfig, conv: TrainConfig['conv']): tf.LayersModel {
   return createResNet({
-    depth: c.depth, width: c.width, conv: convAt(c, epoch), placement: c.placement, shortcut: c.shortcut, seed: c.seed,
+    depth: c.depth, width: c.width, conv, placement: c.placement, shortcut: c.shortcut, seed: c.seed,
     scconv: { alpha: c.alpha, gate: c.gate, fusion: c.fusion, threshold: c.threshold },
   });
 }
@@ -147,7 +147,9 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
   let epoch = ckpt?.epoch ?? 0;
   let step = ckpt?.step ?? 0;
   let partial = ckpt?.partial ?? { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
-  let model = buildModel(config, epoch);
+  // A checkpoint at an epoch boundary holds the model that trained the epoch before it.
+  let modelConv = convAt(config, ckpt && step === 0 && epoch > 0 ? epoch - 1 : epoch);
+  let model = buildModel(config, modelConv);
   let opt = buildOptimizer(model, config);
   if (ckpt) {
     const saved = ckpt.weights;
@@ -189,19 +191,15 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
       return finish('budget', `stopped after epoch ${epoch} of ${config.epochs}: the next epoch (~${last.epochSeconds.toFixed(0)} s) would overrun --budget-minutes ${config.budgetMinutes}. Continue with --resume.`);
     }
     // ---- the seed blog's switch: standard convs → config.conv, keeping what fits ---------
-    if (epoch > 0 && convAt(config, epoch) !== convAt(config, epoch - 1)) {
-      const next = buildModel(config, epoch);
-      const copied = transferWeights(model, next);
+    if (modelConv !== convAt(config, epoch)) {
+      modelConv = convAt(config, epoch);
+      const next = buildModel(config, modelConv);
       const nextOpt = buildOptimizer(next, config);
-      const old = new Map(opt.params.map((p, i) => [p.name, opt.velocities[i]]));
-      nextOpt.params.forEach((p, i) => {
-        const v = old.get(p.name);
-        if (v && v.shape.join() === p.variable.shape.join()) nextOpt.velocities[i].assign(v);
-      });
+      const copied = transferWeights(model, next, opt, nextOpt);
       opt.dispose();
       model.dispose();
       [model, opt] = [next, nextOpt];
-      log(`epoch ${epoch + 1}: switched to ${config.conv}, ${copied.length} layers transferred`);
+      log(`epoch ${epoch + 1}: switched to ${modelConv}; ${copied.length} layers and their SGD velocities transferred`);
     }
     // ---- per-epoch settings --------------------------------------------------------------
     const lr = learningRate(config, epoch);
@@ -239,7 +237,7 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
     // ---- evaluate, log, checkpoint --------------------------------------------------------
     const testAcc = evaluate(model, batches(data.test, testOpts));
     const row: EpochMetrics = {
-      epoch: epoch + 1, conv: convAt(config, epoch), lr, threshold, sru: sruOn,
+      epoch: epoch + 1, conv: modelConv, lr, threshold, sru: sruOn,
       trainLoss: partial.lossSum / partial.seen, trainAcc: partial.correct / partial.seen, testAcc,
       imagesPerSec: images / trainSeconds, epochSeconds: (Date.now() - t0) / 1000, wallSeconds: wall(),
       betas: probe ? betaMeans(model, probe.x) : {},

@@ -8,9 +8,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { SCConv } from '../../src/layers/scconv';
 import { createResNet } from '../../src/models/resnet';
 import { betaMeans, setSRU } from '../../src/train/monitor';
-import { train } from '../../src/train/train';
+import { readMetrics } from '../../src/train/run_files';
+import { train, type EpochMetrics } from '../../src/train/train';
 import { transferWeights } from '../../src/train/transfer';
-import { runDir, tinyConfig, tinyData } from './helpers';
+import { SgdMomentum } from '../../src/train/sgd';
+import { checkpointArrays, metricsWithoutTimes, runDir, tinyConfig, tinyData } from './helpers';
 
 const same = (a: tf.Tensor, b: tf.Tensor) => assert.deepEqual([...a.dataSync()], [...b.dataSync()]);
 
@@ -38,22 +40,36 @@ test('betaMeans: one [mean β1, mean β2] per SCConv, summing to 1 with pairwise
   assert.deepEqual(betaMeans(createResNet({ depth: 8, width: 4 }), tf.zeros([1, 32, 32, 3])), {});
 });
 
-test('transferWeights copies every layer both models share (not the replaced convs)', () => {
+test('transferWeights copies every layer both models share (not the replaced convs), with their velocities', () => {
   const from = createResNet({ depth: 8, width: 8, seed: 1 });
   const to = createResNet({ depth: 8, width: 8, conv: 'scconv', seed: 2 });
-  const copied = transferWeights(from, to);
+  const sgd = (m: tf.LayersModel) => new SgdMomentum(m.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable, decay: true })), 0.9, 0);
+  const [fromOpt, toOpt] = [sgd(from), sgd(to)];
+  fromOpt.velocities.forEach((v, i) => v.assign(tf.fill(v.shape, i + 1)));
+  const copied = transferWeights(from, to, fromOpt, toOpt);
+  const velocityOf = (opt: SgdMomentum, m: tf.LayersModel, layer: string) =>
+    opt.velocities[opt.params.findIndex((p) => p.variable === m.getLayer(layer).trainableWeights[0].read())];
+  same(velocityOf(toOpt, to, 's2b1_conv1'), velocityOf(fromOpt, from, 's2b1_conv1'));
+  assert.equal(velocityOf(toOpt, to, 's2b1_conv2').sum().dataSync()[0], 0); // a replaced conv starts at rest
   assert.ok(copied.includes('stem_conv') && copied.includes('s2b1_conv1') && copied.includes('s3b1_bn2') && copied.includes('fc'));
   assert.ok(copied.includes('s2b1_shortcut_conv'));
   assert.ok(!copied.some((n) => n.endsWith('conv2')));
   same(to.getLayer('s2b1_conv1').getWeights()[0], from.getLayer('s2b1_conv1').getWeights()[0]);
 });
 
-test('standard convs for N epochs, then SCConv: metrics record the switch, SRU-off epochs and β', async () => {
+test('standard convs for N epochs, then SCConv: metrics record the switch, SRU-off epochs and β; a crash at the switch resumes exactly', async () => {
   const data = await tinyData();
   const run = runDir();
-  const s = await train(tinyConfig(run, { width: 8, conv: 'scconv', maxTrain: 4, maxTest: 4, epochs: 3, standardEpochs: 1, sruOffEpochs: 2, betaBatch: 4, thresholdWarmup: true }), { data });
+  const config = (out: string) => tinyConfig(out, { width: 8, conv: 'scconv', maxTrain: 4, maxTest: 4, epochs: 3, standardEpochs: 1, sruOffEpochs: 2, betaBatch: 4, thresholdWarmup: true });
+  const s = await train(config(run), { data });
   assert.equal(s.status, 'done');
-  const rows = (await import('node:fs')).readFileSync(`${run}/metrics.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  // Crash right after the last standard epoch's checkpoint (as a SIGKILL there would), then resume.
+  const crashed = runDir();
+  await assert.rejects(train(config(crashed), { data, onEpoch: () => { throw new Error('crash'); } }), /crash/);
+  assert.equal((await train(config(crashed), { data, resume: true })).status, 'done');
+  assert.deepEqual(checkpointArrays(crashed), checkpointArrays(run));
+  assert.deepEqual(metricsWithoutTimes(crashed), metricsWithoutTimes(run));
+  const rows = readMetrics<EpochMetrics>(run);
   assert.deepEqual(rows.map((r) => [r.conv, r.sru, +r.threshold.toFixed(4)]), [['standard', false, 0.3], ['scconv', false, 0.3667], ['scconv', true, 0.4333]]);
   assert.deepEqual(rows[0].betas, {});
   assert.deepEqual(Object.keys(rows[2].betas), ['s1b1_conv2', 's2b1_conv2', 's3b1_conv2']);
