@@ -44,10 +44,11 @@ export function baseLayout(opts: ChartOptions): Record<string, unknown> {
   return {
     title: opts.title ? { text: opts.title, font: { size: 15 } } : undefined,
     height: opts.height ?? 360,
-    margin: { l: 60, r: 20, t: opts.title ? 50 : 20, b: 50 },
+    margin: { l: 60, r: 20, t: opts.title ? 80 : 40, b: 50 },
     xaxis: { title: { text: opts.xTitle ?? '' }, automargin: true },
     yaxis: { title: { text: opts.yTitle ?? '' }, type: opts.logY ? 'log' : 'linear', automargin: true },
-    legend: { orientation: 'h', y: -0.2 },
+    // Above the plot area, under the title: never on top of the x-axis title.
+    legend: { orientation: 'h', x: 0, y: 1.0, xanchor: 'left', yanchor: 'bottom' },
     font: { family: 'system-ui, -apple-system, Segoe UI, sans-serif', size: 12 },
     plot_bgcolor: '#fff',
     paper_bgcolor: '#fff',

@@ -24,8 +24,10 @@ export interface HeatmapGridOptions {
   colorscale?: string;
   /** Title of the shared colour bar. Defaults to ''. */
   colorbarTitle?: string;
-  /** Size of one panel in px. Defaults to 150. */
+  /** Size of one panel in px. Defaults to 150, shrunk so the figure fits `maxWidth`. */
   panelSize?: number;
+  /** Widest the figure may be, in px. Defaults to 960 (a notebook column). */
+  maxWidth?: number;
 }
 
 function range(panels: Panel[]): [number, number] {
@@ -51,7 +53,7 @@ export function heatmapGrid(panels: Panel[], opts: HeatmapGridOptions = {}): Fig
   const [lo, hi] = range(panels);
   const zmin = opts.zmin ?? lo;
   const zmax = opts.zmax ?? hi;
-  const size = opts.panelSize ?? 150;
+  const size = Math.min(opts.panelSize ?? 150, Math.floor(((opts.maxWidth ?? 960) - 140) / columns));
   const gap = 0.04;
   const w = (1 - gap * (columns - 1)) / columns;
   const h = (1 - gap * (rows - 1)) / rows;

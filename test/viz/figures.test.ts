@@ -87,3 +87,12 @@ describe('reference lines', () => {
     assert.deepEqual((fig.layout.annotations as Array<{ text: string }>).map((a) => a.text), ['chance']);
   });
 });
+
+describe('heatmapGrid size', () => {
+  it('shrinks panels so that the figure fits maxWidth', () => {
+    const panels = Array.from({ length: 10 }, () => ({ z: [[1]] }));
+    assert.equal(heatmapGrid(panels, { columns: 10, panelSize: 150 }).layout.width, 960);
+    assert.equal(heatmapGrid(panels, { columns: 2, panelSize: 150 }).layout.width, 2 * 150 + 140);
+    assert.equal(heatmapGrid(panels, { columns: 10, maxWidth: 640 }).layout.width, 10 * 50 + 140);
+  });
+});
