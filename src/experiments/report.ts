@@ -102,8 +102,9 @@ export async function collectRows(sweep: Sweep, options: ReportOptions = {}): Pr
         params,
         flops,
         fewerFlopsPct: null,
-        top1: pct(finite(summary?.bestTestAcc) ?? bestOfMetrics),
-        finalTop1: pct(finite(summary?.finalTestAcc) ?? (last ? last.testAcc : null)),
+        // No finished epoch means no accuracy (a summary's 0 then is a placeholder, not a measurement).
+        top1: last ? pct(finite(summary?.bestTestAcc) ?? bestOfMetrics) : null,
+        finalTop1: last ? pct(finite(summary?.finalTestAcc) ?? last.testAcc) : null,
         epochsTrained: finite(summary?.epochsTrained) ?? (last ? last.epoch : null),
         epochsPlanned: finite(summary?.epochsPlanned) ?? finite(config?.epochs as number),
         data: summary?.dataLabel ?? null,

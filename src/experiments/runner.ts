@@ -211,7 +211,7 @@ async function runRow(
 
 /** "5/200 epochs, best test acc 41.20% (CIFAR-10 (JPEG-75 copy))". */
 export function describe(s: RunSummary): string {
-  const acc = typeof s.bestTestAcc === 'number' ? `best test acc ${(100 * s.bestTestAcc).toFixed(2)}%` : 'no accuracy';
+  const acc = s.epochsTrained === 0 ? 'no epoch finished' : typeof s.bestTestAcc === 'number' ? `best test acc ${(100 * s.bestTestAcc).toFixed(2)}%` : 'no accuracy';
   return `${s.epochsTrained ?? '?'}/${s.epochsPlanned ?? '?'} epochs, ${acc}${s.dataLabel ? ` (${s.dataLabel})` : ''}`;
 }
 

@@ -69,6 +69,13 @@ test('rows never run still show published figures and computed complexity', asyn
   const runs = mkdtempSync(join(tmpdir(), 'scconv-report-'));
   const rows = await collectRows(SWEEP, { runsDir: runs, complexity: async (s) => (s.conv === 'scconv' ? { params: 610, flops: 1260000 } : { params: 1000, flops: 2000000 }) });
   assert.deepEqual(rows.map((r) => [r.mode, r.status, r.params, r.top1]), [['full', 'not run', 1000, null], ['full', 'not run', 610, null]]);
+  // A budget that ran out inside the first epoch: the summary's accuracy 0 is no measurement.
+  const [p] = planSweep(SWEEP, { runsDir: runs, budgetMinutes: 1 });
+  mkdirSync(p.runDir, { recursive: true });
+  writeFileSync(join(p.runDir, 'summary.json'), JSON.stringify({ status: 'budget', epochsTrained: 0, epochsPlanned: 2, bestTestAcc: 0 }));
+  const cut = (await collectRows(SWEEP, { runsDir: runs })).find((r) => r.mode === 'budget-1min' && r.id === 'base')!;
+  assert.equal(cut.top1, null);
+  assert.equal(reportTable(SWEEP, [cut]).get('Top-1 %, this repo (best)', 0), '—');
   assert.equal(rows[1].fewerFlopsPct, 37);
 });
 
