@@ -151,7 +151,7 @@ export async function runTrain(config: Partial<TrainConfig>, opts: { resume?: bo
         if (s.step === s.steps) bar?.finish(); // before the evaluation, so the rate is training only
       },
       onEpoch: (r) => {
-        err(`epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}, train ${pct(r.trainAcc)}, test ${pct(r.testAcc)}, lr ${r.lr}, ${r.imagesPerSec.toFixed(1)} img/s, ${r.epochSeconds.toFixed(1)} s`);
+        err(`epoch ${r.epoch}: loss ${r.trainLoss.toFixed(4)}, train ${pct(r.trainAcc)}, test ${pct(r.testAcc)}, lr ${+r.lr.toPrecision(6)}, ${r.imagesPerSec.toFixed(1)} img/s, ${r.epochSeconds.toFixed(1)} s`);
       },
     });
   } finally {

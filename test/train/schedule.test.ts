@@ -19,6 +19,12 @@ test('step schedule milestones are floor(epochs/2) and floor(3·epochs/4), like 
   assert.deepEqual([...Array(10).keys()].map((e) => +learningRate(c, e).toPrecision(6)), [0.1, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01, 0.001, 0.001, 0.001]);
 });
 
+test('short runs: milestones are at least epoch 1, so epoch 0 always trains at the full lr', () => {
+  assert.equal(learningRate({ lr: 0.05, epochs: 1, schedule: 'step' }, 0), 0.05);
+  assert.deepEqual([0, 1].map((e) => +learningRate({ lr: 0.05, epochs: 2, schedule: 'step' }, e).toPrecision(6)), [0.05, 0.0005]);
+  assert.deepEqual([0, 1, 2].map((e) => +learningRate({ lr: 0.05, epochs: 3, schedule: 'step' }, e).toPrecision(6)), [0.05, 0.005, 0.0005]);
+});
+
 test('cosine schedule: lr at 0, half at the middle, near 0 at the end', () => {
   const c = { lr: 0.05, epochs: 200, schedule: 'cosine' as const };
   close(learningRate(c, 0), 0.05);
