@@ -11,7 +11,7 @@
  */
 import { readdirSync } from 'node:fs';
 import { ValueError } from '../errors';
-import { rowCommand, rowState, runSweep } from '../experiments/runner';
+import { rowCommand, rowState, runSweep, shellQuote } from '../experiments/runner';
 import { modelComplexity } from '../experiments/complexity';
 import { writeReport } from '../experiments/report';
 import { loadSweep, planSweep, type Args } from '../experiments/sweep';
@@ -103,7 +103,13 @@ async function main(argv: string[]): Promise<number> {
     for (const sweep of sweeps) {
       const plans = planSweep(sweep, { budgetMinutes: args.budgetMinutes, runsDir: args.runsDir, overrides: args.overrides, only: args.only });
       if (args.print) {
-        for (const p of plans) console.log(rowCommand(p, undefined, rowState(p.runDir).state === 'resume').join(' '));
+        for (const p of plans) {
+          // Only rows that still need training become commands: rerunning a finished row without
+          // --resume would start it afresh over its results.
+          const { state, summary } = rowState(p.runDir);
+          if (state === 'new' || state === 'resume') console.log(rowCommand(p, undefined, state === 'resume').map(shellQuote).join(' '));
+          else console.log(`# ${p.row.id}: ${state}${summary ? ` (${summary.status})` : ''}, nothing to run`);
+        }
         continue;
       }
       console.log(`Sweep ${sweep.name}: ${plans.length} rows, ${args.jobs} at a time, ${args.budgetMinutes ? `budget ${args.budgetMinutes} min per row` : 'full recipe'} → ${args.runsDir}/${sweep.name}/`);

@@ -169,7 +169,7 @@ async function runRow(
   mkdirSync(plan.runDir, { recursive: true });
   const logFile = join(plan.runDir, 'train.log');
   const fd = openSync(logFile, 'a');
-  writeSync(fd, `\n=== ${new Date().toISOString()} ${argv.map(quote).join(' ')}\n`);
+  writeSync(fd, `\n=== ${new Date().toISOString()} ${argv.map(shellQuote).join(' ')}\n`);
   const started = Date.now();
   log(`${tag}: ${resume ? 'resuming' : 'starting'} (log: ${logFile})`);
   const child = spawn(argv[0], argv.slice(1), {
@@ -226,6 +226,7 @@ function indent(text: string): string {
   return text.split('\n').map((l) => `    ${l}`).join('\n');
 }
 
-function quote(s: string): string {
+/** Quote an argument for a POSIX shell when it needs it. */
+export function shellQuote(s: string): string {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
