@@ -14,7 +14,7 @@ import { escapeHtml, figureHtml, tableHtml } from '../viz/display';
 import { barChart, lineChart, type Series } from '../viz/figure';
 import { formatDuration } from '../cli/progress';
 import { writeFileAtomic } from '../train/run_files';
-import { readSummary } from './runner';
+import { OUTCOME_FILE, readSummary } from './runner';
 import { modeName, type Args, type Sweep } from './sweep';
 
 /** Parameters and FLOPs of a row's model, computed without training it. */
@@ -94,7 +94,7 @@ export async function collectRows(sweep: Sweep, options: ReportOptions = {}): Pr
         id: row.id,
         label: row.label,
         mode,
-        status: summary?.status ?? (existsSync(runDir) ? 'no summary: failed, killed or running (see train.log)' : 'not run'),
+        status: summary?.status ?? lastAttempt(runDir),
         publishedParams: p.params ?? null,
         publishedFlops: p.flops ?? null,
         publishedTop1: p.top1 ?? null,
@@ -175,7 +175,9 @@ function notes(sweep: Sweep, rows: ReportRow[]): string[] {
   if (rows.some((r) => r.data?.includes('JPEG-75'))) {
     out.push('"CIFAR-10 (JPEG-75 copy)" rows were trained and tested on a lossy copy of CIFAR-10 (pixels decoded from JPEG quality 75), not on the official files.');
   }
-  if (sweep.budget?.note && rows.some((r) => r.budgeted)) out.push(`Budgeted mode: ${sweep.budget.note}`);
+  if (sweep.budget?.note && rows.some((r) => r.budgeted)) {
+    out.push(`Budgeted mode, as the sweep file sets it: ${sweep.budget.note} Settings in brackets in the "Run" column replaced these defaults for that run.`);
+  }
   if (sweep.note) out.push(sweep.note);
   return out;
 }
@@ -270,7 +272,7 @@ function copyRunFiles(sweep: Sweep, rows: ReportRow[], runsDir: string, outDir: 
   const copied: string[] = [];
   for (const r of rows) {
     const from = join(runsDir, sweep.name, r.mode, r.id);
-    for (const f of ['config.json', 'metrics.jsonl', 'summary.json', 'train.log']) {
+    for (const f of ['config.json', 'metrics.jsonl', 'summary.json', 'train.log', OUTCOME_FILE]) {
       if (!existsSync(join(from, f))) continue;
       const to = join(outDir, sweep.name, r.mode, r.id);
       mkdirSync(to, { recursive: true });
@@ -279,6 +281,13 @@ function copyRunFiles(sweep: Sweep, rows: ReportRow[], runsDir: string, outDir: 
     }
   }
   return copied;
+}
+
+/** Status of a row without summary.json: the runner's record of its last attempt, if any. */
+function lastAttempt(runDir: string): string {
+  if (!existsSync(runDir)) return 'not run';
+  const outcome = readJson<{ status: string; message: string }>(join(runDir, OUTCOME_FILE));
+  return outcome ? `${outcome.status}: ${outcome.message} (see train.log)` : 'no summary: killed or still running (see train.log)';
 }
 
 function readJson<T>(file: string): T | null {

@@ -60,6 +60,8 @@ function runningPid(runDir: string): number | undefined {
 }
 
 const PID_FILE = 'runner.pid';
+/** The runner's account of a row's last attempt: { status, message, exitCode, signal, seconds, at }. */
+export const OUTCOME_FILE = 'runner.json';
 
 export function readSummary(runDir: string): RunSummary | undefined {
   const file = join(runDir, 'summary.json');
@@ -192,19 +194,24 @@ async function runRow(
   const fresh = existsSync(join(plan.runDir, 'summary.json')) && statSync(join(plan.runDir, 'summary.json')).mtimeMs >= started - 1000;
   const summary = fresh ? readSummary(plan.runDir) : undefined;
   const base = { plan, resumed: resume, summary, exitCode: code, signal, seconds };
+  const record = (status: RowStatus, message: string) =>
+    writeFileSync(join(plan.runDir, OUTCOME_FILE), JSON.stringify({ status, message, exitCode: code, signal, seconds, at: new Date().toISOString() }, null, 2) + '\n');
   if (code === 0 && (summary?.status === 'done' || summary?.status === 'budget')) {
     const message = describe(summary);
     log(`${tag}: ${summary.status} in ${formatDuration(seconds)}, ${message}`);
+    record(summary.status, message);
     return { ...base, status: summary.status, message };
   }
   if (summary?.status === 'interrupted') {
     log(`${tag}: interrupted after ${formatDuration(seconds)} (checkpoint kept; run again to resume)`);
+    record('interrupted', summary.message ?? 'interrupted');
     return { ...base, status: 'interrupted', message: summary.message ?? 'interrupted' };
   }
   const why = summary?.status === 'nan'
     ? `stopped: ${summary.message ?? 'NaN loss'}`
     : signal ? `killed by ${signal}` : code === null ? 'could not start' : `exited with code ${code}${summary ? '' : ' without writing summary.json'}`;
   const logTail = tail(logFile, options.tailLines ?? 25);
+  record('failed', why);
   log(`${tag}: FAILED (${why}) after ${formatDuration(seconds)}. Last lines of ${logFile}:\n${indent(logTail)}`);
   return { ...base, status: 'failed', logTail, message: why };
 }
