@@ -6,6 +6,8 @@
 
 // public API
 export { ValueError, NotImplementedError, DataError } from './errors';
+export { initBackend, BACKEND_CHOICES } from './backend';
+export type { BackendChoice, BackendChoiceResult, BackendOptions } from './backend';
 export * from './viz/index';
 export { channelCorrelation, channelStats, featureMap, fractionAbove } from './analysis/channel-stats';
 export type { ChannelCorrelation, ChannelStats } from './analysis/channel-stats';
