@@ -284,54 +284,54 @@ inline float apply(float a, float b) {
   return 0.f;
 }
 
-// out[o, i] = a[o, i or 0] OP b[o or 0, i or 0]: the broadcast shapes a NHWC net needs
-// (same shape, per-channel vector, per-row scalar, scalar), given as strides for o and i.
+// out[i0, i1, i2] = a[i0·a0 + i1·a1 + i2·a2] OP b[i0·b0 + i1·b1 + i2·b2]: every broadcast a NHWC
+// net needs (same shape, per-channel vector, per-example-and-channel [N,1,1,C], per-pixel, scalar)
+// as three blocks of axes with a stride per operand (0 = broadcast).
 template <int OP>
-void binary_loop(const float* a, const float* b, float* out, int64_t outer, int64_t inner, int64_t ao,
-                 int64_t ai, int64_t bo, int64_t bi) {
-  const int64_t total = outer * inner;
-  if (ai == 1 && bi == 1 && ao == inner && bo == inner) {
+void binary_loop(const float* a, const float* b, float* out, int64_t d0, int64_t d1, int64_t d2,
+                 const int64_t* as, const int64_t* bs) {
+  const int64_t total = d0 * d1 * d2;
+  const int64_t ai = as[2], bi = bs[2];
+  if (as[0] == d1 * d2 && as[1] == d2 && ai == 1 && bs[0] == d1 * d2 && bs[1] == d2 && bi == 1) {
 #pragma omp parallel for schedule(static) if (total >= kParallelMin)
     for (int64_t k = 0; k < total; ++k) out[k] = apply<OP>(a[k], b[k]);
     return;
   }
+  const int64_t rows = d0 * d1;
 #pragma omp parallel for schedule(static) if (total >= kParallelMin)
-  for (int64_t o = 0; o < outer; ++o) {
-    const float* ar = a + o * ao;
-    const float* br = b + o * bo;
-    float* r = out + o * inner;
+  for (int64_t row = 0; row < rows; ++row) {
+    const int64_t i0 = row / d1, i1 = row % d1;
+    const float* ar = a + i0 * as[0] + i1 * as[1];
+    const float* br = b + i0 * bs[0] + i1 * bs[1];
+    float* r = out + row * d2;
     if (ai == 1 && bi == 0) {
       const float bv = br[0];
-      for (int64_t i = 0; i < inner; ++i) r[i] = apply<OP>(ar[i], bv);
+      for (int64_t i = 0; i < d2; ++i) r[i] = apply<OP>(ar[i], bv);
     } else if (ai == 0 && bi == 1) {
       const float av = ar[0];
-      for (int64_t i = 0; i < inner; ++i) r[i] = apply<OP>(av, br[i]);
+      for (int64_t i = 0; i < d2; ++i) r[i] = apply<OP>(av, br[i]);
     } else if (ai == 1 && bi == 1) {
-      for (int64_t i = 0; i < inner; ++i) r[i] = apply<OP>(ar[i], br[i]);
+      for (int64_t i = 0; i < d2; ++i) r[i] = apply<OP>(ar[i], br[i]);
     } else {
-      for (int64_t i = 0; i < inner; ++i) r[i] = apply<OP>(ar[i * ai], br[i * bi]);
+      for (int64_t i = 0; i < d2; ++i) r[i] = apply<OP>(ar[i * ai], br[i * bi]);
     }
   }
 }
 
-// binary(op, a, b, out, outer, inner, aOuterStride, aInnerStride, bOuterStride, bInnerStride)
+// binary(op, a, b, out, d0, d1, d2, a0, a1, a2, b0, b1, b2)
 napi_value Binary(napi_env env, napi_callback_info info) {
   Args a(env, info);
   int op = static_cast<int>(a.integer(0));
   const float* x = a.array<float>(1);
   const float* y = a.array<float>(2);
   float* out = a.array<float>(3);
-  int64_t outer = a.integer(4), inner = a.integer(5), ao = a.integer(6), ai = a.integer(7),
-          bo = a.integer(8), bi = a.integer(9);
+  const int64_t d0 = a.integer(4), d1 = a.integer(5), d2 = a.integer(6);
+  const int64_t as[3] = {a.integer(7), a.integer(8), a.integer(9)};
+  const int64_t bs[3] = {a.integer(10), a.integer(11), a.integer(12)};
   switch (op) {
-    case kAdd: binary_loop<kAdd>(x, y, out, outer, inner, ao, ai, bo, bi); break;
-    case kSub: binary_loop<kSub>(x, y, out, outer, inner, ao, ai, bo, bi); break;
-    case kMul: binary_loop<kMul>(x, y, out, outer, inner, ao, ai, bo, bi); break;
-    case kDiv: binary_loop<kDiv>(x, y, out, outer, inner, ao, ai, bo, bi); break;
-    case kMax: binary_loop<kMax>(x, y, out, outer, inner, ao, ai, bo, bi); break;
-    case kMin: binary_loop<kMin>(x, y, out, outer, inner, ao, ai, bo, bi); break;
-    case kSquaredDiff: binary_loop<kSquaredDiff>(x, y, out, outer, inner, ao, ai, bo, bi); break;
-    case kReluGrad: binary_loop<kReluGrad>(x, y, out, outer, inner, ao, ai, bo, bi); break;
+#define CASE(K) case K: binary_loop<K>(x, y, out, d0, d1, d2, as, bs); break;
+    CASE(kAdd) CASE(kSub) CASE(kMul) CASE(kDiv) CASE(kMax) CASE(kMin) CASE(kSquaredDiff) CASE(kReluGrad)
+#undef CASE
     default: throw_error(env, "scconv_native.binary: unknown op");
   }
   return undefined(env);
@@ -511,6 +511,95 @@ napi_value Broadcast(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Copies: strided rows (Concat, SplitV) and N-d slices
+// ---------------------------------------------------------------------------------------------
+
+// copyRows(src, dst, rows, width, srcStride, srcOffset, dstStride, dstOffset)
+napi_value CopyRows(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const float* src = a.array<float>(0);
+  float* dst = a.array<float>(1);
+  const int64_t rows = a.integer(2), width = a.integer(3), ss = a.integer(4), so = a.integer(5),
+                ds = a.integer(6), doff = a.integer(7);
+#pragma omp parallel for schedule(static) if (rows * width >= kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + doff + r * ds, src + so + r * ss, sizeof(float) * width);
+  return undefined(env);
+}
+
+// slice(x, out, shape, begin, size): out = x[begin : begin + size] (Int32Array shape/begin/size).
+napi_value Slice(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const float* x = a.array<float>(0);
+  float* out = a.array<float>(1);
+  size_t rank = 0;
+  const int32_t* shape = a.array<int32_t>(2, &rank);
+  const int32_t* begin = a.array<int32_t>(3);
+  const int32_t* size = a.array<int32_t>(4);
+  if (rank == 0) { out[0] = x[0]; return undefined(env); }
+  std::vector<int64_t> stride(rank);
+  stride[rank - 1] = 1;
+  for (size_t i = rank - 1; i > 0; --i) stride[i - 1] = stride[i] * shape[i];
+  // Axes k+1.. are whole, so each output row (one index into axes 0..k-1) is one contiguous run.
+  int64_t k = static_cast<int64_t>(rank) - 1;
+  while (k > 0 && size[k] == shape[k] && begin[k] == 0) --k;
+  const int64_t width = size[k] * stride[k];
+  int64_t rows = 1;
+  for (int64_t i = 0; i < k; ++i) rows *= size[i];
+#pragma omp parallel for schedule(static) if (rows * width >= kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t rem = r, off = begin[k] * stride[k];
+    for (int64_t i = k - 1; i >= 0; --i) {
+      off += (begin[i] + rem % size[i]) * stride[i];
+      rem /= size[i];
+    }
+    std::memcpy(out + r * width, x + off, sizeof(float) * width);
+  }
+  return undefined(env);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batched matrix product (oneDNN matmul)
+// ---------------------------------------------------------------------------------------------
+
+struct MatMulPlan { dnnl::matmul prim; memory::desc a, b, c; };
+std::unordered_map<std::string, std::unique_ptr<MatMulPlan>> matmul_plans;
+
+// matMul(a, b, out, batchA, batchB, m, k, n, transposeA, transposeB): out[batch, m, n]; a is
+// [batchA, m, k] ([batchA, k, m] when transposed), b is [batchB, k, n] ([batchB, n, k]);
+// a batch of 1 broadcasts.
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  float* x = a.array<float>(0);
+  float* y = a.array<float>(1);
+  float* out = a.array<float>(2);
+  const int64_t ba = a.integer(3), bb = a.integer(4), m = a.integer(5), k = a.integer(6), n = a.integer(7);
+  const bool ta = a.integer(8) != 0, tb = a.integer(9) != 0;
+  std::string key;
+  for (int64_t v : {ba, bb, m, k, n, (int64_t)ta, (int64_t)tb}) key += std::to_string(v) + ",";
+  try {
+    auto it = matmul_plans.find(key);
+    if (it == matmul_plans.end()) {
+      auto plan = std::make_unique<MatMulPlan>();
+      plan->a = memory::desc({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
+      plan->b = memory::desc({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
+      plan->c = memory::desc({std::max(ba, bb), m, n}, dt::f32, memory::dims{m * n, n, 1});
+      dnnl::matmul::desc d(plan->a, plan->b, plan->c);
+      plan->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, cpu_engine()));
+      it = matmul_plans.emplace(key, std::move(plan)).first;
+    }
+    auto* p = it->second.get();
+    auto& eng = cpu_engine();
+    memory am(p->a, eng, x), bm(p->b, eng, y), cm(p->c, eng, out);
+    p->prim.execute(cpu_stream(), {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+    cpu_stream().wait();
+  } catch (const dnnl::error& e) {
+    throw_error(env, std::string("oneDNN matmul failed: ") + e.what());
+    return nullptr;
+  }
+  return undefined(env);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Batch norm over the last (channel) axis
 // ---------------------------------------------------------------------------------------------
 
@@ -684,7 +773,7 @@ napi_value Version(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   struct Fn { const char* name; napi_callback cb; };
   const Fn fns[] = {{"conv", Conv}, {"convImpl", ConvImpl}, {"binary", Binary}, {"unary", Unary},
-                    {"addN", AddN}, {"reduce", Reduce}, {"broadcast", Broadcast},
+                    {"addN", AddN}, {"reduce", Reduce}, {"broadcast", Broadcast}, {"copyRows", CopyRows}, {"slice", Slice}, {"matMul", MatMul},
                     {"batchNorm", BatchNorm}, {"batchNormGrad", BatchNormGrad},
                     {"setThreads", SetThreads}, {"getThreads", GetThreads}, {"tuneMalloc", TuneMalloc}, {"version", Version}};
   for (const auto& f : fns) {

@@ -1,7 +1,7 @@
 /**
  * Elementwise kernels on 2 threads: binary ops with the broadcasts a NHWC network uses (same
- * shape, per-channel vector, per-example scalar, scalar), unary ops and AddN. Anything else
- * (other dtypes, general broadcasts) goes to the cpu kernel.
+ * shape, per-channel vector, per-example-and-channel, per-pixel, scalar), unary ops and AddN.
+ * Anything else (other dtypes, broadcasts that need more than three axis blocks) goes to cpu.
  */
 import * as tf from '@tensorflow/tfjs';
 import { f32, output, passThrough, withFallback, type KernelArgs } from './native_util';
@@ -10,35 +10,39 @@ import { f32, output, passThrough, withFallback, type KernelArgs } from './nativ
 export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDiff: 6, reluGrad: 7 } as const;
 
 /**
- * How operand `shape` (right-aligned against `out`) reads along a split of `out` into
- * [outer = out[0:k], inner = out[k:]]: strides for the outer and inner index, or null when it is
- * neither full nor broadcast within a part.
+ * How an operand of shape `shape` (right-aligned against `out`) is read when `out` is split into
+ * three blocks of axes [0, k1), [k1, k2), [k2, rank): within each block it must be either whole
+ * or all ones (broadcast). Returns the operand's stride for each block index, or null.
  */
-function operandStrides(shape: number[], out: number[], k: number, inner: number): [number, number] | null {
+function blockStrides(shape: number[], out: number[], cuts: [number, number]): [number, number, number] | null {
   const padded = new Array(out.length - shape.length).fill(1).concat(shape);
-  const part = (from: number, to: number): 'full' | 'one' | null => {
+  const bounds = [0, cuts[0], cuts[1], out.length];
+  const sizes: number[] = [];
+  for (let j = 0; j < 3; j++) {
     let full = true, one = true;
-    for (let i = from; i < to; i++) {
+    for (let i = bounds[j]; i < bounds[j + 1]; i++) {
       if (padded[i] !== out[i]) full = false;
       if (padded[i] !== 1) one = false;
     }
-    return full ? 'full' : one ? 'one' : null;
-  };
-  const o = part(0, k), i = part(k, out.length);
-  if (o === null || i === null) return null;
-  const innerStride = i === 'full' ? 1 : 0;
-  const outerStride = o === 'full' ? (i === 'full' ? inner : 1) : 0;
-  return [outerStride, innerStride];
+    if (!full && !one) return null;
+    sizes.push(full ? tf.util.sizeFromShape(out.slice(bounds[j], bounds[j + 1])) : 0);
+  }
+  // Stride of a block = product of the operand's own sizes of the blocks inside it (0 if broadcast).
+  const own = sizes.map((z) => Math.max(z, 1));
+  return [sizes[0] ? own[1] * own[2] : 0, sizes[1] ? own[2] : 0, sizes[2] ? 1 : 0];
 }
 
-/** The [outer, inner] split and operand strides for a broadcast, or null if none fits. */
+/** Block sizes and operand strides for a broadcast (largest innermost block first), or null. */
 export function broadcastPlan(a: number[], b: number[], out: number[]):
-  { outer: number; inner: number; as: [number, number]; bs: [number, number] } | null {
-  for (let k = 0; k <= out.length; k++) {
-    const outer = tf.util.sizeFromShape(out.slice(0, k));
-    const inner = tf.util.sizeFromShape(out.slice(k));
-    const as = operandStrides(a, out, k, inner), bs = operandStrides(b, out, k, inner);
-    if (as && bs) return { outer, inner, as, bs };
+  { dims: [number, number, number]; as: [number, number, number]; bs: [number, number, number] } | null {
+  for (let k2 = 0; k2 <= out.length; k2++) {
+    for (let k1 = 0; k1 <= k2; k1++) {
+      const as = blockStrides(a, out, [k1, k2]), bs = blockStrides(b, out, [k1, k2]);
+      if (as && bs) {
+        const size = (from: number, to: number) => tf.util.sizeFromShape(out.slice(from, to));
+        return { dims: [size(0, k1), size(k1, k2), size(k2, out.length)], as, bs };
+      }
+    }
   }
   return null;
 }
@@ -61,7 +65,7 @@ export function binary(args: KernelArgs, op: number, a: tf.TensorInfo, b: tf.Ten
   const plan = broadcastPlan(a.shape, b.shape, outShape);
   if (!plan) return null;
   const out = output(backend, outShape);
-  backend.addon.binary(op, av, bv, out.values, plan.outer, plan.inner, ...plan.as, ...plan.bs);
+  backend.addon.binary(op, av, bv, out.values, ...plan.dims, ...plan.as, ...plan.bs);
   if (op === BINARY.sub) backend.provenance.set(out.info.dataId, { op: 'sub', a: a.dataId, b: b.dataId });
   return out.info;
 }

@@ -11,8 +11,13 @@ export interface NativeAddon {
   conv(mode: number, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array,
        bias?: Float32Array | null, act?: number, alpha?: number): void;
   convImpl(mode: number, params: Int32Array, hasBias: number, act: number): string;
-  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, outer: number, inner: number,
-         aOuter: number, aInner: number, bOuter: number, bInner: number): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, d0: number, d1: number, d2: number,
+         a0: number, a1: number, a2: number, b0: number, b1: number, b2: number): void;
+  copyRows(src: Float32Array, dst: Float32Array, rows: number, width: number, srcStride: number, srcOffset: number,
+           dstStride: number, dstOffset: number): void;
+  slice(x: Float32Array, out: Float32Array, shape: Int32Array, begin: Int32Array, size: Int32Array): void;
+  matMul(a: Float32Array, b: Float32Array, out: Float32Array, batchA: number, batchB: number, m: number, k: number,
+         n: number, transposeA: number, transposeB: number): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   addN(out: Float32Array, ...xs: Float32Array[]): void;
   reduce(op: number, x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;

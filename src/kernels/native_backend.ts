@@ -7,8 +7,10 @@ import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { batchNormKernels } from './batch_norm';
 import { convKernels } from './conv';
+import { copyKernels } from './copy';
 import { elementwiseKernels, reluGradKernel } from './elementwise';
 import { registerNativeGradients } from './gradients';
+import { matMulKernels } from './matmul';
 import type { NativeAddon } from './native_addon';
 import { BACKEND_NAME } from './native_util';
 import { reduceKernels } from './reduce';
@@ -144,7 +146,8 @@ function cpuKernelForNative(k: tf.KernelConfig): tf.KernelConfig {
 
 /** The kernels the native pack replaces (everything else is the cpu kernel). */
 export const nativeKernels: tf.KernelConfig[] = [
-  ...convKernels, ...elementwiseKernels, reluGradKernel, ...reduceKernels, ...batchNormKernels,
+  ...convKernels, ...elementwiseKernels, reluGradKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
+  ...matMulKernels,
 ];
 
 /**

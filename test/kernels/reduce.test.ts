@@ -56,3 +56,11 @@ test('batchNorm with per-example statistics falls back to cpu', { skip }, () => 
   sameAsCpu('batchNorm [n,1,1,c] stats', [{ shape: [2, 3, 3, 4] }, { shape: [2, 1, 1, 4] }, { shape: [2, 1, 1, 4], lo: 0.5, hi: 2 }],
     (x, m, v) => tf.batchNorm(x, m, v, undefined, undefined, 1e-3), 2e-4);
 });
+
+test('batch statistics computed outside the gradient tape are constants: the gradient does not fold them in', { skip }, () => {
+  sameAsCpu('moments outside the tape', [{ shape: [6, 4, 4, 3] }, { shape: [3] }, { shape: [3] }], (x, gamma, beta) => {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    const w = tf.tensor(Float32Array.from({ length: x.size }, (_, i) => Math.sin(i)), x.shape);
+    return tf.grad((x2: tf.Tensor) => tf.sum(tf.mul(tf.batchNorm(x2, mean, variance, beta, gamma, 1e-5), w)))(x);
+  }, 5e-4);
+});
