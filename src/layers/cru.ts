@@ -8,8 +8,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
-import { groupedConv2d, verifyGroups } from './grouped_conv';
-import { channelsOf, convMacs, kernelInit, Kwargs, LayerArgs, pointwiseConv, Shape, singleInput, singleShape } from './layer_utils';
+import { verifyGroups } from './grouped_conv';
+import { channelsOf, convMacs, kernelInit, Kwargs, LayerArgs, Shape, singleInput, singleShape, spatialSum } from './layer_utils';
 
 /** Fusion variants: 'pairwise' = paper Eq. 8 per channel, 'global' = softmax over all 2C. */
 export type CRUFusion = 'pairwise' | 'global';
@@ -70,15 +70,31 @@ export function verifyCRUOptions(who: string, o: CRUOptions): void {
     `fusion to be one of ${CRU_FUSIONS.map((f) => `'${f}'`).join(', ')}`, o.fusion);
 }
 
-/** The two transformed branches Y1 (Eq. 5) and Y2 (Eq. 6), each `[N, H, W, C]`. */
+/**
+ * The two transformed branches Y1 (Eq. 5) and Y2 (Eq. 6), each `[N, H, W, C]`.
+ *
+ * No activation is sliced (slices along channels are slow on the tfjs cpu backend): the 1×1
+ * squeezes read their part of x through kernels padded with zero rows, and the squeeze of the
+ * upper part is computed per GWC group by splitting its (tiny) kernel by columns, so each group's
+ * k×k conv gets its own input directly. Each group's conv sees only its own channels, so the
+ * gradient across groups is zero by construction, as in `groupedConv2d`.
+ */
 export function cruBranches(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): {y1: tf.Tensor4D, y2: tf.Tensor4D} {
   return tf.tidy(() => {
-    const [up, low] = tf.split(x, [p.up, p.low], 3) as tf.Tensor4D[];
-    const upS = pointwiseConv(up, w.squeeze1);
-    const lowS = pointwiseConv(low, w.squeeze2);
-    const gwc = tf.add(groupedConv2d(upS, w.gwcKernel as tf.Tensor4D, o.groups), w.gwcBias);
-    const y1 = tf.add(gwc, pointwiseConv(upS, w.pwc1)) as tf.Tensor4D;  // Eq. 5
-    const y2 = tf.concat([pointwiseConv(lowS, w.pwc2), lowS], 3) as tf.Tensor4D;  // Eq. 6
+    const [n, h, wd, c] = x.shape;
+    const x2 = tf.reshape(x, [n * h * wd, c]);
+    const squeeze1 = tf.pad(tf.reshape(w.squeeze1, [p.up, p.upSqueezed]), [[0, p.low], [0, 0]]);  // reads x[..., :up]
+    const squeeze2 = tf.pad(tf.reshape(w.squeeze2, [p.low, p.lowSqueezed]), [[p.up, 0], [0, 0]]);  // reads x[..., up:]
+    const upParts = tf.split(squeeze1, o.groups, 1).map((k) => tf.matMul(x2, k));  // g × [NHW, up/r/g]
+    const gwcKernels = tf.split(w.gwcKernel, o.groups, 3) as tf.Tensor4D[];
+    const gwc = tf.concat(upParts.map((u, i) =>
+      tf.conv2d(tf.reshape(u, [n, h, wd, p.upSqueezed / o.groups]) as tf.Tensor4D, gwcKernels[i], 1, 'same')), 3);
+    const upS = o.groups === 1 ? upParts[0] : tf.concat(upParts, 1);
+    const pwc1 = tf.matMul(upS, tf.reshape(w.pwc1, [p.upSqueezed, c]));
+    const y1 = tf.add(tf.add(gwc, w.gwcBias), tf.reshape(pwc1, [n, h, wd, c])) as tf.Tensor4D;  // Eq. 5
+    const lowS = tf.matMul(x2, squeeze2);
+    const pwc2 = tf.matMul(lowS, tf.reshape(w.pwc2, [p.lowSqueezed, c - p.lowSqueezed]));
+    const y2 = tf.reshape(tf.concat([pwc2, lowS], 1), [n, h, wd, c]) as tf.Tensor4D;  // Eq. 6
     return {y1, y2};
   });
 }
@@ -86,8 +102,9 @@ export function cruBranches(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CR
 /** Attention weights β1, β2, each `[N, 1, 1, C]`, from the pooled branches (Eq. 7–8). */
 export function cruBetas(y1: tf.Tensor4D, y2: tf.Tensor4D, fusion: CRUFusion): {beta1: tf.Tensor4D, beta2: tf.Tensor4D} {
   return tf.tidy(() => {
-    const s1 = tf.mean(y1, [1, 2], true);  // Eq. 7
-    const s2 = tf.mean(y2, [1, 2], true);
+    const pixels = y1.shape[1] * y1.shape[2];
+    const s1 = tf.div(spatialSum(y1), pixels);  // Eq. 7: global average pooling
+    const s2 = tf.div(spatialSum(y2), pixels);
     if (fusion === 'pairwise') {
       // Eq. 8: β1 = e^S1 / (e^S1 + e^S2) = sigmoid(S1 − S2), per channel.
       const beta1 = tf.sigmoid(tf.sub(s1, s2)) as tf.Tensor4D;
@@ -100,11 +117,12 @@ export function cruBetas(y1: tf.Tensor4D, y2: tf.Tensor4D, fusion: CRUFusion): {
   });
 }
 
-/** CRU forward: Y = β1·Y1 + β2·Y2 (Eq. 9). */
+/** CRU forward: Y = β1·Y1 + β2·Y2 (Eq. 9); pairwise as Y2 + β1·(Y1 − Y2), one broadcast multiply. */
 export function cru(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): tf.Tensor4D {
   return tf.tidy(() => {
     const {y1, y2} = cruBranches(x, p, w, o);
     const {beta1, beta2} = cruBetas(y1, y2, o.fusion);
+    if (o.fusion === 'pairwise') return tf.add(y2, tf.mul(beta1, tf.sub(y1, y2))) as tf.Tensor4D;
     return tf.add(tf.mul(beta1, y1), tf.mul(beta2, y2)) as tf.Tensor4D;
   });
 }

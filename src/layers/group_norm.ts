@@ -6,31 +6,35 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
-import { channelsOf, Kwargs, LayerArgs, Shape, singleInput, singleShape } from './layer_utils';
+import { channelsOf, Kwargs, LayerArgs, Shape, singleInput, singleShape, spatialSum } from './layer_utils';
 
 /**
- * Per-sample affine form of GroupNorm: `GN(x) = xg · scale + shift` (paper Eq. 1), with
- * `xg = x` reshaped to `[N, H, W, G, C/G]` and `scale`, `shift` of shape `[N, 1, 1, G, C/G]`.
- * Two reductions (mean, variance) and two full-size ops (multiply, add) in the caller:
- * cheaper than normalising first and applying γ, β afterwards.
+ * Per-sample affine form of GroupNorm: `GN(x) = x · scale + shift` (paper Eq. 1) with `scale`,
+ * `shift` of shape `[N, 1, 1, C]`. The statistics come from per-channel sums of x and x² (two
+ * batched products, see `spatialSum`) combined per group on the small `[N, C]` tensors; the
+ * variance is E[x²] − E[x]² (biased, like PyTorch), clamped at 0. Normalising then costs one
+ * multiply and one add of full size, instead of subtract, divide, γ and β.
  */
 export function groupNormAffine(
     x: tf.Tensor4D, groups: number, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number):
-    {xg: tf.Tensor5D, scale: tf.Tensor, shift: tf.Tensor} {
+    {scale: tf.Tensor4D, shift: tf.Tensor4D} {
   const [n, h, w, c] = x.shape;
-  const xg = tf.reshape(x, [n, h, w, groups, c / groups]) as tf.Tensor5D;
-  const {mean, variance} = tf.moments(xg, [1, 2, 4], true);  // [N,1,1,G,1], biased variance
-  const scale = tf.mul(tf.rsqrt(tf.add(variance, epsilon)), tf.reshape(gamma, [groups, c / groups]));
+  const count = h * w * (c / groups);
+  const perGroup = (t: tf.Tensor4D) => tf.div(tf.sum(tf.reshape(t, [n, groups, c / groups]), 2, true), count);
+  const mean = perGroup(spatialSum(x));  // [N, G, 1]
+  const meanSq = perGroup(spatialSum(tf.square(x)));
+  const variance = tf.relu(tf.sub(meanSq, tf.square(mean)));
+  const scale = tf.mul(tf.rsqrt(tf.add(variance, epsilon)), tf.reshape(gamma, [groups, c / groups]));  // [N, G, C/G]
   const shift = tf.sub(tf.reshape(beta, [groups, c / groups]), tf.mul(mean, scale));
-  return {xg, scale, shift};
+  return {scale: tf.reshape(scale, [n, 1, 1, c]), shift: tf.reshape(shift, [n, 1, 1, c])};
 }
 
 /** Group normalisation of an NHWC tensor with per-channel γ, β (paper Eq. 1). */
 export function groupNorm(
     x: tf.Tensor4D, groups: number, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): tf.Tensor4D {
   return tf.tidy(() => {
-    const {xg, scale, shift} = groupNormAffine(x, groups, gamma, beta, epsilon);
-    return tf.reshape(tf.add(tf.mul(xg, scale), shift), x.shape) as tf.Tensor4D;
+    const {scale, shift} = groupNormAffine(x, groups, gamma, beta, epsilon);
+    return tf.add(tf.mul(x, scale), shift) as tf.Tensor4D;
   });
 }
 

@@ -72,6 +72,16 @@ export function pointwiseConv(x: tf.Tensor4D, kernel: tf.Tensor): tf.Tensor4D {
   return tf.reshape(tf.matMul(tf.reshape(x, [n * h * w, c]), tf.reshape(kernel, [c, out])), [n, h, w, out]);
 }
 
+/**
+ * Per-sample, per-channel sum over all pixels: `[N, H, W, C] → [N, 1, 1, C]`, as a batched
+ * product with a row of ones. On the tfjs cpu backend this is ~25× faster than `tf.sum(x, [1, 2])`
+ * (which transposes first), and its gradient is a product too.
+ */
+export function spatialSum(x: tf.Tensor4D): tf.Tensor4D {
+  const [n, h, w, c] = x.shape;
+  return tf.reshape(tf.matMul(tf.ones([n, 1, h * w]), tf.reshape(x, [n, h * w, c])), [n, 1, 1, c]);
+}
+
 /** Multiply-accumulates of a conv producing `outPixels` positions: outPixels·k²·cin·cout. */
 export function convMacs(outPixels: number, kernelSize: number, cin: number, cout: number): number {
   return outPixels * kernelSize * kernelSize * cin * cout;
