@@ -64,4 +64,20 @@ describe('SCConv gradients', () => {
       tf.dispose(grads);
     });
   }
+
+  it('train end to end: a few SGD steps on a tiny SCConv model lower the loss', () => {
+    const input = tf.input({shape: [6, 6, 16]});
+    const y = new SCConv({groupNum: 4}).apply(input) as tf.SymbolicTensor;
+    const pooled = tf.layers.globalAveragePooling2d({}).apply(y) as tf.SymbolicTensor;
+    const model = tf.model({inputs: input, outputs: tf.layers.dense({units: 3}).apply(pooled) as tf.SymbolicTensor});
+    const x = tf.randomNormal([8, 6, 6, 16], 0, 1, 'float32', 21);
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32'), 3);
+    const opt = tf.train.sgd(0.1);
+    const loss = () => tf.losses.softmaxCrossEntropy(labels, model.apply(x) as tf.Tensor) as tf.Scalar;
+    const first = tf.tidy(() => loss().dataSync()[0]);
+    for (let i = 0; i < 20; i++) tf.dispose(opt.minimize(loss, true));
+    const last = tf.tidy(() => loss().dataSync()[0]);
+    assert.ok(last < 0.8 * first, `loss ${first} → ${last}`);
+  });
 });
+

@@ -83,6 +83,16 @@ describe('custom layers', () => {
     assert.ok(Math.abs(wg[5] - 6 / 21) < 1e-6);
   });
 
+  it('GroupNorm stays accurate when the mean is far from zero (E[x²] − E[x]² in float32)', () => {
+    const x = tf.add(tf.randomNormal([2, 8, 8, 8], 0, 1, 'float32', 9), 10) as tf.Tensor4D;
+    const y = new GroupNorm({groups: 2}).apply(x) as tf.Tensor;
+    // Naive two-pass reference: per sample and group, subtract the mean, divide by the std.
+    const xg = tf.reshape(x, [2, 8, 8, 2, 4]);
+    const {mean, variance} = tf.moments(xg, [1, 2, 4], true);
+    const want = tf.reshape(tf.div(tf.sub(xg, mean), tf.sqrt(tf.add(variance, 1e-5))), x.shape);
+    assert.ok(tf.max(tf.abs(tf.sub(y, want))).dataSync()[0] < 1e-3);
+  });
+
   it('SRU gates: soft passes w below t and 1 above; hard is binary; W1 + W2 covers every pixel', () => {
     const x = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 3) as tf.Tensor4D;
     for (const gate of ['soft', 'hard'] as const) {
