@@ -5,7 +5,8 @@
 Writes OUT.ipynb (executed, possibly partially) in every case, prints one JSON
 line per cell start ({"cell": i}) so the caller can tell which cell was running,
 and exits 0 when every cell ran, 2 when a cell failed and 3 when the notebook
-ran past its time limit. The kernel spec is found through JUPYTER_PATH (the
+ran past its time limit, 4 when the kernel died (a crash in native code, out of
+memory). The kernel spec is found through JUPYTER_PATH (the
 caller points it at the repo's jupyter/ folder).
 """
 import argparse
@@ -42,8 +43,10 @@ def main() -> int:
         client.execute()
     except CellTimeoutError:
         status = 3
-    except (CellExecutionError, DeadKernelError):
+    except CellExecutionError:
         status = 2
+    except DeadKernelError:
+        status = 4
     finally:
         nbformat.write(nb, args.output)
     return status

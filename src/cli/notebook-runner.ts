@@ -197,6 +197,9 @@ function executeOne(py: string, repoRoot: string, input: string, output: string,
       if (nbOut && code === 3) {
         return resolve({ ok: false, seconds, message: describeCell(nbOut, lastCell, `ran past the ${opts.timeoutSeconds} s limit`) });
       }
+      if (nbOut && code === 4) {
+        return resolve({ ok: false, seconds, message: describeCell(nbOut, lastCell, 'the kernel died (a crash in native code, or out of memory)') });
+      }
       if (nbOut && code === 2) {
         const failing = firstFailingCell(nbOut);
         return resolve({ ok: false, seconds, message: describeCell(nbOut, failing >= 0 ? failing : lastCell, 'failed') });
