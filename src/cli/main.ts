@@ -35,8 +35,11 @@ const minutes = (s: number) => `${Math.floor(s / 60)}:${String(Math.round(s % 60
 export function reportTable(rows: { label: string; s: TrainSummary; imagesPerSec: number }[]): string {
   const head = '| model | params | MFLOPs | epochs | best test acc | final test acc | train img/s | time | status |';
   const line = '|---|---:|---:|---:|---:|---:|---:|---:|---|';
-  const body = rows.map(({ label, s, imagesPerSec }) =>
-    `| ${label} | ${(s.params / 1e6).toFixed(3)}M | ${Number.isFinite(s.flops) ? (s.flops / 1e6).toFixed(2) : '-'} | ${s.epochsTrained}/${s.epochsPlanned} | ${pct(s.bestTestAcc)} | ${pct(s.finalTestAcc)} | ${imagesPerSec.toFixed(1)} | ${minutes(s.wallSeconds)} | ${s.status} |`);
+  const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
+  const body = rows.map(({ label, s, imagesPerSec }) => {
+    const best = s.epochsTrained > 0 ? s.bestTestAcc : NaN; // no finished epoch, no accuracy
+    return `| ${label} | ${fixed(s.params / 1e6, 3)}M | ${fixed(s.flops / 1e6, 2)} | ${s.epochsTrained}/${s.epochsPlanned} | ${pct(best)} | ${pct(s.finalTestAcc)} | ${fixed(imagesPerSec, 1)} | ${minutes(s.wallSeconds)} | ${s.status} |`;
+  });
   return [head, line, ...body].join('\n');
 }
 

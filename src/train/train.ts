@@ -213,7 +213,9 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
     let i = 0;
     for (const b of batches(data.train, { ...trainOpts, epoch })) {
       if (i++ < step) { tf.dispose([b.x, b.y]); continue; } // trained before the resume
+      const stepStart = Date.now();
       const r = trainStep(model, opt, b.x, b.y, b.labels, lr);
+      const stepSeconds = (Date.now() - stepStart) / 1000;
       tf.dispose([b.x, b.y]);
       if (!Number.isFinite(r.loss)) {
         const kept = findCheckpoint(config.out) ? `the last good checkpoint (${epoch} epochs${step ? ` + ${step} batches` : ''}) is kept in ${path.join(config.out, 'checkpoint')}` : 'no checkpoint was written yet';
@@ -223,9 +225,9 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
       partial = { lossSum: partial.lossSum + r.loss * b.labels.length, correct: partial.correct + r.correct, seen: partial.seen + b.labels.length, seconds: (Date.now() - t0) / 1000 };
       hooks.onStep?.({ epoch, step, steps, seen: partial.seen, images, loss: r.loss });
       await yieldToEventLoop(); // lets SIGINT/SIGTERM handlers run
-      if (budget > 0 && (Date.now() - started) / 1000 > budget) {
-        save();
-        return finish('budget', `stopped at epoch ${epoch + 1}, batch ${step} of ${steps}: --budget-minutes ${config.budgetMinutes} ran out mid-epoch; checkpoint written. Continue exactly with --resume.`);
+      if (budget > 0 && step < steps && (Date.now() - started) / 1000 + stepSeconds > budget) {
+        save(); // the next batch would overrun: stop mid-epoch, resumable exactly
+        return finish('budget', `stopped at epoch ${epoch + 1}, batch ${step} of ${steps}: the next batch (~${stepSeconds.toFixed(0)} s) would overrun --budget-minutes ${config.budgetMinutes}; checkpoint written. Continue exactly with --resume.`);
       }
       if (hooks.stopRequested?.()) {
         save();

@@ -63,5 +63,5 @@ test('the budget stops with a resumable checkpoint and status budget', async () 
   assert.equal(s.status, 'budget');
   const ck = loadCheckpoint(run);
   assert.deepEqual([ck.epoch, ck.step], [0, 1]);
-  assert.match(s.message, /budget-minutes .* ran out mid-epoch/);
+  assert.match(s.message, /the next batch .* would overrun --budget-minutes/);
 });
