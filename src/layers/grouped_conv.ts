@@ -1,9 +1,10 @@
 /**
  * Grouped convolution (GWC), which TensorFlow.js lacks: the input channels and the output
  * filters are split into `groups` equal parts and part i of the output sees only part i of the
- * input (Krizhevsky et al. 2012; ResNeXt). SCConv's CRU uses it for its k×k "group-wise" conv.
+ * input (Krizhevsky et al. 2012; ResNeXt). SCConv's CRU computes its k×k "group-wise" conv the
+ * same way, fused with its 1×1 squeeze (see cru.ts).
  *
- * Implementation choice (measured on the stock tfjs cpu backend, forward + backward of
+ * Implementation choice (scripts/bench_grouped_conv.ts on the stock tfjs cpu backend, forward + backward of
  * `sum(y²)`, batch 64, 3×3, groups 2): split the input and kernel, convolve each group, concat
  * took 3.4 s / 3.7 s / 4.0 s for 4→16 @32², 8→32 @16², 16→64 @8²; one conv with a block-diagonal
  * masked kernel took 6.1 s / 6.2 s / 6.6 s (it does `groups`× the multiply-adds; at groups 4 the

@@ -79,10 +79,9 @@ export class SCConv extends tf.layers.Layer {
     return tf.tidy(() => {
       const y = this.cru.call(this.sru.call(singleInput(inputs), kwargs), kwargs) as tf.Tensor4D;
       if (!this.projection) return y;
-      const [n, h, w, c] = y.shape;
-      const s = this.strides;
-      const ys = s === 1 ? y : tf.stridedSlice(y, [0, 0, 0, 0], [n, h, w, c], [1, s, s, 1]) as tf.Tensor4D;
-      return pointwiseConv(ys, this.projection.read());
+      // A strided 1×1 conv keeps pixels 0, s, 2s, … (tf.stridedSlice would, but has no gradient).
+      const kernel = this.projection.read() as tf.Tensor4D;
+      return this.strides === 1 ? pointwiseConv(y, kernel) : tf.conv2d(y, kernel, this.strides, 'same');
     });
   }
 

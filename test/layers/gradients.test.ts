@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { SCConv } from '../../src/index';
+import { GhostConv, GroupedConv2D, GroupNorm, OctaveConv, SCConv } from '../../src/index';
 
 const EPS = 1e-2;
 
@@ -65,19 +65,50 @@ describe('SCConv gradients', () => {
     });
   }
 
-  it('train end to end: a few SGD steps on a tiny SCConv model lower the loss', () => {
+  it('train end to end: a few Adam steps on a tiny SCConv model (adapter included) lower the loss', () => {
     const input = tf.input({shape: [6, 6, 16]});
-    const y = new SCConv({groupNum: 4}).apply(input) as tf.SymbolicTensor;
+    const mid = new SCConv({groupNum: 4}).apply(input) as tf.SymbolicTensor;
+    // The channel/stride adapter must train too (every op on its path needs a gradient).
+    const y = new SCConv({filters: 32, strides: 2, gate: 'hard', fusion: 'global'}).apply(mid) as tf.SymbolicTensor;
     const pooled = tf.layers.globalAveragePooling2d({}).apply(y) as tf.SymbolicTensor;
     const model = tf.model({inputs: input, outputs: tf.layers.dense({units: 3}).apply(pooled) as tf.SymbolicTensor});
     const x = tf.randomNormal([8, 6, 6, 16], 0, 1, 'float32', 21);
     const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0, 1], 'int32'), 3);
-    const opt = tf.train.sgd(0.1);
+    const opt = tf.train.adam(0.01);
     const loss = () => tf.losses.softmaxCrossEntropy(labels, model.apply(x) as tf.Tensor) as tf.Scalar;
     const first = tf.tidy(() => loss().dataSync()[0]);
     for (let i = 0; i < 20; i++) tf.dispose(opt.minimize(loss, true));
     const last = tf.tidy(() => loss().dataSync()[0]);
     assert.ok(last < 0.8 * first, `loss ${first} → ${last}`);
+  });
+
+  it('every custom layer trains, and training steps leak no tensors', () => {
+    const input = tf.input({shape: [8, 8, 16]});
+    let y = new SCConv().apply(input) as tf.SymbolicTensor;
+    y = new SCConv({filters: 32, strides: 2, gate: 'hard', fusion: 'global'}).apply(y) as tf.SymbolicTensor;
+    y = new GhostConv({filters: 32, strides: 2}).apply(y) as tf.SymbolicTensor;
+    y = new OctaveConv({filters: 32}).apply(y) as tf.SymbolicTensor;
+    y = new GroupedConv2D({filters: 32, groups: 4}).apply(y) as tf.SymbolicTensor;
+    y = new GroupNorm().apply(y) as tf.SymbolicTensor;
+    const pooled = tf.layers.globalAveragePooling2d({}).apply(y) as tf.SymbolicTensor;
+    const model = tf.model({inputs: input, outputs: tf.layers.dense({units: 3}).apply(pooled) as tf.SymbolicTensor});
+    const x = tf.randomNormal([4, 8, 8, 16], 0, 1, 'float32', 31);
+    const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3);
+    const opt = tf.train.momentum(0.05, 0.9);
+    const step = () => tf.dispose(opt.minimize(() =>
+      tf.losses.softmaxCrossEntropy(labels, model.apply(x, {training: true}) as tf.Tensor) as tf.Scalar, true));
+    step();  // creates the optimizer's momentum slots
+    const before = tf.memory().numTensors;
+    const weightsBefore = model.getWeights().map((w) => w.dataSync().slice());
+    step();
+    step();
+    assert.equal(tf.memory().numTensors, before);
+    const still = model.weights.filter((w, i) => tf.util.arraysEqual(Array.from(w.read().dataSync()), Array.from(weightsBefore[i])))
+      .map((w) => w.name);
+    // Every weight gets a gradient and moves, except the hard-gated SRU's γ, β: binary masks pass
+    // no gradient, so with gate 'hard' GroupNorm's affine parameters do not learn.
+    const hard = (model.layers[2] as SCConv).sru;
+    assert.deepEqual(still.sort(), [hard.gamma!.name, hard.beta!.name].sort());
   });
 });
 
