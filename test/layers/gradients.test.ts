@@ -77,7 +77,7 @@ describe('SCConv gradients', () => {
     const opt = tf.train.adam(0.01);
     const loss = () => tf.losses.softmaxCrossEntropy(labels, model.apply(x) as tf.Tensor) as tf.Scalar;
     const first = tf.tidy(() => loss().dataSync()[0]);
-    for (let i = 0; i < 20; i++) tf.dispose(opt.minimize(loss, true));
+    for (let i = 0; i < 20; i++) tf.dispose(opt.minimize(loss, true) ?? undefined);
     const last = tf.tidy(() => loss().dataSync()[0]);
     assert.ok(last < 0.8 * first, `loss ${first} → ${last}`);
   });
@@ -96,7 +96,7 @@ describe('SCConv gradients', () => {
     const labels = tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3);
     const opt = tf.train.momentum(0.05, 0.9);
     const step = () => tf.dispose(opt.minimize(() =>
-      tf.losses.softmaxCrossEntropy(labels, model.apply(x, {training: true}) as tf.Tensor) as tf.Scalar, true));
+      tf.losses.softmaxCrossEntropy(labels, model.apply(x, {training: true}) as tf.Tensor) as tf.Scalar, true) ?? undefined);
     step();  // creates the optimizer's momentum slots
     const before = tf.memory().numTensors;
     const weightsBefore = model.getWeights().map((w) => w.dataSync().slice());
