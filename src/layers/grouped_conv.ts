@@ -4,12 +4,13 @@
  * input (Krizhevsky et al. 2012; ResNeXt). SCConv's CRU computes its k×k "group-wise" conv the
  * same way, fused with its 1×1 squeeze (see cru.ts).
  *
- * Implementation choice (scripts/bench_grouped_conv.ts on the stock tfjs cpu backend, forward + backward of
- * `sum(y²)`, batch 64, 3×3, groups 2): split the input and kernel, convolve each group, concat
- * took 3.4 s / 3.7 s / 4.0 s for 4→16 @32², 8→32 @16², 16→64 @8²; one conv with a block-diagonal
- * masked kernel took 6.1 s / 6.2 s / 6.6 s (it does `groups`× the multiply-adds; at groups 4 the
- * gap is 4×). So we split. Both give zero gradient across groups: each group's kernel slice only
- * ever multiplies its own input channels.
+ * Implementation choice (scripts/bench_grouped_conv.ts on the stock tfjs cpu backend, forward +
+ * backward of `sum(y²)`, batch 64, 3×3): split the input and kernel, convolve each group, concat,
+ * versus one conv with a block-diagonal masked kernel, which does `groups`× the multiply-adds.
+ * Measured twice on a shared 2-core machine (4→16 @32², 8→32 @16², 16→64 @8² at groups 2, and
+ * 16→64 @8² at groups 4), splitting was faster in every case: 1.6–1.8× in the first run,
+ * 1.4–2.5× in the second at groups 2, and 4–5× at groups 4. So we split. Both give zero gradient
+ * across groups: each group's kernel slice only ever multiplies its own input channels.
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
