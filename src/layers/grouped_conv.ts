@@ -9,7 +9,7 @@
  * versus one conv with a block-diagonal masked kernel, which does `groups`× the multiply-adds.
  * Measured twice on a shared 2-core machine (4→16 @32², 8→32 @16², 16→64 @8² at groups 2, and
  * 16→64 @8² at groups 4), splitting was faster in every case: 1.6–1.8× in the first run,
- * 1.4–2.5× in the second at groups 2, and 4–5× at groups 4. So we split. Both give zero gradient
+ * 1.4–2.5× in the second at groups 2, and 4.0–5.4× at groups 4. So we split. Both give zero gradient
  * across groups: each group's kernel slice only ever multiplies its own input channels.
  */
 import * as tf from '@tensorflow/tfjs';
