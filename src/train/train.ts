@@ -164,11 +164,16 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
   const wallBefore = ckpt?.wallSeconds ?? 0;
   const wall = () => wallBefore + (Date.now() - started) / 1000;
 
-  const save = () => saveCheckpoint(config.out, {
-    epoch, step, partial, rng: { seed: config.seed, epoch, step }, config, bestTestAcc: best, wallSeconds: wall(),
-    weights: model.weights.map((w) => ({ name: w.name, shape: w.shape as number[], values: w.read().dataSync() as Float32Array })),
-    optimizer: opt.state(),
-  });
+  const progress = (e: number, s: number) => `${e} epochs${s ? ` + ${s} batches` : ''}`;
+  let saved = ckpt ? progress(ckpt.epoch, ckpt.step) : ''; // what the checkpoint on disk holds
+  const save = () => {
+    saved = progress(epoch, step);
+    saveCheckpoint(config.out, {
+      epoch, step, partial, rng: { seed: config.seed, epoch, step }, config, bestTestAcc: best, wallSeconds: wall(),
+      weights: model.weights.map((w) => ({ name: w.name, shape: w.shape as number[], values: w.read().dataSync() as Float32Array })),
+      optimizer: opt.state(),
+    });
+  };
   const finish = (status: TrainStatus, message: string): TrainSummary => {
     const summary: TrainSummary = {
       status, message, epochsTrained: epoch, epochsPlanned: config.epochs, bestTestAcc: best,
@@ -218,7 +223,7 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
       const stepSeconds = (Date.now() - stepStart) / 1000;
       tf.dispose([b.x, b.y]);
       if (!Number.isFinite(r.loss)) {
-        const kept = findCheckpoint(config.out) ? `the last good checkpoint (${epoch} epochs${step ? ` + ${step} batches` : ''}) is kept in ${path.join(config.out, 'checkpoint')}` : 'no checkpoint was written yet';
+        const kept = saved ? `the last good checkpoint (${saved}) is kept in ${path.join(config.out, 'checkpoint')}` : 'no checkpoint was written yet';
         return finish('nan', `stopped: the loss became ${r.loss} at epoch ${epoch + 1}, batch ${i} (lr ${lr}); ${kept}. Try a lower --lr.`);
       }
       step = i;
