@@ -3,7 +3,7 @@
  *
  *   npm run bench                                   # ResNet-20/56, plain and SCConv, batch 128
  *   npm run bench -- --vs-pytorch                   # + ../shared/bench/torch_resnet_bench.py, ratio = ours / PyTorch
- *   npm run bench -- --models resnet20 --steps 5 --batch 64 --profile
+ *   npm run bench -- --models resnet20 --steps 5 --batch 64 --profile   # per-kernel times (--profile-shapes: per shape)
  *   npm run bench -- --inference                    # forward only, batch 1 and 128
  *
  * Each model runs in its own process (a clean peak RSS), one after another; with --vs-pytorch the
@@ -37,6 +37,8 @@ export interface BenchOptions {
   threads: number;
   vsPytorch: boolean;
   profile: boolean;
+  /** Profile per kernel and output shape. */
+  profileShapes: boolean;
   inference: boolean;
   backend?: string;
 }
@@ -44,7 +46,7 @@ export interface BenchOptions {
 function parseArgs(argv: string[]): BenchOptions & { worker?: string } {
   const o: BenchOptions & { worker?: string } = {
     models: Object.keys(BENCH_MODELS), batch: 128, steps: 10, warmup: 3, threads: 2,
-    vsPytorch: false, profile: false, inference: false,
+    vsPytorch: false, profile: false, profileShapes: false, inference: false,
   };
   const int = (flag: string, v: string | undefined) => {
     const n = Number(v);
@@ -61,9 +63,10 @@ function parseArgs(argv: string[]): BenchOptions & { worker?: string } {
     else if (a === '--backend') o.backend = argv[++i];
     else if (a === '--vs-pytorch') o.vsPytorch = true;
     else if (a === '--profile') o.profile = true;
+    else if (a === '--profile-shapes') o.profile = o.profileShapes = true;
     else if (a === '--inference') o.inference = true;
     else if (a === '--worker') o.worker = argv[++i];
-    else throw new ValueError(`bench expects flags --models, --batch, --steps, --warmup, --threads, --backend, --vs-pytorch, --profile, --inference, but received ${JSON.stringify(a)}.`);
+    else throw new ValueError(`bench expects flags --models, --batch, --steps, --warmup, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference, but received ${JSON.stringify(a)}.`);
   }
   for (const m of o.models) {
     if (!(m in BENCH_MODELS)) throw new ValueError(`bench expects --models from ${Object.keys(BENCH_MODELS).join(', ')}, but received ${JSON.stringify(m)}.`);
@@ -77,8 +80,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-/** Wrap every kernel of `backendName` with a timer; returns the per-kernel totals (ms, calls). */
-function instrumentKernels(backendName: string): Map<string, { ms: number; calls: number }> {
+/**
+ * Wrap every kernel of `backendName` with a timer; returns the per-kernel totals (ms, calls), per
+ * kernel and output shape when `byShape`.
+ */
+function instrumentKernels(backendName: string, byShape: boolean): Map<string, { ms: number; calls: number }> {
   const totals = new Map<string, { ms: number; calls: number }>();
   for (const k of tf.getKernelsForBackend(backendName)) {
     const inner = k.kernelFunc;
@@ -88,10 +94,12 @@ function instrumentKernels(backendName: string): Map<string, { ms: number; calls
       kernelFunc: (args) => {
         const t0 = performance.now();
         const out = inner(args);
-        const t = totals.get(k.kernelName) ?? { ms: 0, calls: 0 };
+        const first = Array.isArray(out) ? out[0] : out;
+        const key = byShape ? `${k.kernelName} [${first?.shape ?? ''}]` : k.kernelName;
+        const t = totals.get(key) ?? { ms: 0, calls: 0 };
         t.ms += performance.now() - t0;
         t.calls++;
-        totals.set(k.kernelName, t);
+        totals.set(key, t);
         return out;
       },
     });
@@ -104,7 +112,7 @@ async function runWorker(modelName: string, o: BenchOptions): Promise<Record<str
   const chosen = await initBackend({ backend: o.backend, threads: o.threads, log: null });
   const spec = BENCH_MODELS[modelName];
   const model = createResNet({ depth: spec.depth, conv: spec.conv, seed: 0 });
-  const profile = o.profile ? instrumentKernels(tf.getBackend()) : null;
+  const profile = o.profile ? instrumentKernels(tf.getBackend(), o.profileShapes) : null;
   const result: Record<string, unknown> = {
     model: modelName, backend: chosen.name, threads: o.threads, batch: o.batch,
     params: model.countParams(),
@@ -161,8 +169,11 @@ function runPytorch(modelName: string, o: BenchOptions): Record<string, unknown>
   if (!script) return { error: 'torch_resnet_bench.py not found (set SCCONV_TORCH_BENCH)' };
   const spec = BENCH_MODELS[modelName];
   const python = process.env.SCCONV_PYTHON ?? '/usr/bin/python3';
+  // The same OpenMP wait policy as ours (the native addon defaults to passive; see native_addon.ts).
+  const env = { ...process.env };
+  if (env.OMP_WAIT_POLICY === undefined && env.GOMP_SPINCOUNT === undefined) env.OMP_WAIT_POLICY = 'passive';
   const r = spawnSync(python, [script, '--depth', String(spec.depth), '--conv', spec.conv, '--batch', String(o.batch),
-    '--threads', String(o.threads), '--steps', String(o.steps), '--warmup', String(o.warmup)], { encoding: 'utf8' });
+    '--threads', String(o.threads), '--steps', String(o.steps), '--warmup', String(o.warmup)], { encoding: 'utf8', env });
   const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(last) as Record<string, unknown>;
@@ -193,7 +204,9 @@ async function main(): Promise<void> {
   const childArgv = argv.filter((a) => a !== '--vs-pytorch');
   for (const m of o.models) {
     const ours = runChild(m, childArgv);
-    const line: Record<string, unknown> = { ...ours, load1: +os.loadavg()[0].toFixed(2) };
+    const line: Record<string, unknown> = {
+      ...ours, load1: +os.loadavg()[0].toFixed(2), ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? (process.env.GOMP_SPINCOUNT ? `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}` : 'passive'),
+    };
     if (o.vsPytorch && !o.inference) {
       const torch = runPytorch(m, o);
       line.pytorch = torch;

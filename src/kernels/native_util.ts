@@ -53,6 +53,17 @@ export function cpuKernel(name: string): tf.KernelFunc {
   return config.kernelFunc;
 }
 
+/** `SCCONV_NATIVE_DEBUG=1` prints each distinct cpu fallback (kernel and input shapes) once. */
+const DEBUG = process.env.SCCONV_NATIVE_DEBUG === '1';
+const logged = new Set<string>();
+function logFallback(name: string, inputs: tf.NamedTensorInfoMap): void {
+  const key = `${name} ${Object.entries(inputs).map(([k, t]) => `${k}:${t?.dtype}[${t?.shape}]`).join(' ')}`;
+  if (!logged.has(key)) {
+    logged.add(key);
+    console.error(`native fallback to cpu: ${key}`);
+  }
+}
+
 /**
  * A kernel config that runs `native(args)` and uses the cpu kernel when it returns null
  * (unsupported dtype, layout or broadcast) or when the addon throws.
@@ -66,6 +77,7 @@ export function withFallback(name: string,
     kernelFunc: (args) => {
       const out = native(args as unknown as KernelArgs);
       if (out !== null) return out;
+      if (DEBUG) logFallback(name, args.inputs);
       fallback ??= cpuKernel(name);
       return fallback(args);
     },
