@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../errors';
 import type { TrainConfig } from './config';
+import { writeFileSynced } from './run_files';
 import type { SgdState } from './sgd';
 
 export interface NamedArray {
@@ -39,16 +40,6 @@ export interface Checkpoint {
 }
 
 const FORMAT = 'scconv-tfjs-checkpoint/1';
-
-function writeFileSynced(file: string, data: string | Uint8Array): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 function syncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');

@@ -6,16 +6,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-/** Write `text` to `file` atomically (temp file in the same folder, fsync, rename). */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = fs.openSync(tmp, 'w');
+/** Write (flag 'w') or append (flag 'a') `data` and fsync before returning. */
+export function writeFileSynced(file: string, data: string | Uint8Array, flag: 'w' | 'a' = 'w'): void {
+  const fd = fs.openSync(file, flag);
   try {
-    fs.writeFileSync(fd, text);
+    fs.writeFileSync(fd, data);
     fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** Write `text` to `file` atomically (temp file in the same folder, fsync, rename). */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSynced(tmp, text);
   fs.renameSync(tmp, file);
 }
 
@@ -32,13 +37,7 @@ export function readMetrics<T = Record<string, unknown>>(runDir: string): T[] {
 
 /** Append one row (one line) to `RUN/metrics.jsonl`. */
 export function appendMetrics(runDir: string, row: object): void {
-  const fd = fs.openSync(path.join(runDir, 'metrics.jsonl'), 'a');
-  try {
-    fs.writeSync(fd, JSON.stringify(row) + '\n');
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  writeFileSynced(path.join(runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n', 'a');
 }
 
 /**
