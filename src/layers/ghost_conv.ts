@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
 import {
-  channelsOf, convMacs, convOutputShape, expectKernelSize, expectPositiveInt, expectStrides, kernelInit, Kwargs, LayerArgs,
+  channelsOf, convMacs, convOutputShape, convSlotOptions, expectKernelSize, kernelInit, Kwargs, LayerArgs,
   Shape, singleInput, singleShape,
 } from './layer_utils';
 
@@ -54,14 +54,9 @@ export class GhostConv extends tf.layers.Layer {
 
   constructor(args: GhostConvLayerArgs) {
     super(args);
-    this.filters = args.filters;
-    this.kernelSize = args.kernelSize == null ? 3 : args.kernelSize;
-    this.strides = args.strides == null ? 1 : args.strides;
+    ({filters: this.filters, kernelSize: this.kernelSize, strides: this.strides} = convSlotOptions('GhostConv', args));
     this.ratio = args.ratio == null ? 2 : args.ratio;
     this.dwSize = args.dwSize == null ? 3 : args.dwSize;
-    expectPositiveInt(this.filters, 'GhostConv', 'filters');
-    expectKernelSize(this.kernelSize, 'GhostConv');
-    expectStrides(this.strides, 'GhostConv');
     expect(Number.isInteger(this.ratio) && this.ratio >= 2, 'GhostConv', 'ratio to be an integer ≥ 2', this.ratio);
     expectKernelSize(this.dwSize, 'GhostConv');
   }

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
 import {
-  channelsOf, convMacs, convOutputShape, expectKernelSize, expectPositiveInt, expectStrides, kernelInit, Kwargs, LayerArgs,
+  channelsOf, convMacs, convOutputShape, convSlotOptions, expectPositiveInt, kernelInit, Kwargs, LayerArgs,
   Shape, singleInput, singleShape,
 } from './layer_utils';
 
@@ -67,15 +67,10 @@ export class GroupedConv2D extends tf.layers.Layer {
 
   constructor(args: GroupedConv2DLayerArgs) {
     super(args);
-    this.filters = args.filters;
+    ({filters: this.filters, kernelSize: this.kernelSize, strides: this.strides} = convSlotOptions('GroupedConv2D', args));
     this.groups = args.groups == null ? 2 : args.groups;
-    this.kernelSize = args.kernelSize == null ? 3 : args.kernelSize;
-    this.strides = args.strides == null ? 1 : args.strides;
     this.useBias = args.useBias == null ? false : args.useBias;
-    expectPositiveInt(this.filters, 'GroupedConv2D', 'filters');
     expectPositiveInt(this.groups, 'GroupedConv2D', 'groups');
-    expectKernelSize(this.kernelSize, 'GroupedConv2D');
-    expectStrides(this.strides, 'GroupedConv2D');
     expect(this.filters % this.groups === 0, 'GroupedConv2D',
       `filters divisible by groups=${this.groups}`, this.filters);
   }

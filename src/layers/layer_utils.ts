@@ -82,6 +82,16 @@ export function spatialSum(x: tf.Tensor4D): tf.Tensor4D {
   return tf.reshape(tf.matMul(tf.ones([n, 1, h * w]), tf.reshape(x, [n, h * w, c])), [n, 1, 1, c]);
 }
 
+/** The options every conv slot layer shares, resolved (kernelSize 3, strides 1) and checked. */
+export function convSlotOptions(who: string, args: {filters: number, kernelSize?: number, strides?: number}):
+    {filters: number, kernelSize: number, strides: number} {
+  const o = {filters: args.filters, kernelSize: args.kernelSize ?? 3, strides: args.strides ?? 1};
+  expectPositiveInt(o.filters, who, 'filters');
+  expectKernelSize(o.kernelSize, who);
+  expectStrides(o.strides, who);
+  return o;
+}
+
 /** Multiply-accumulates of a conv producing `outPixels` positions: outPixels·k²·cin·cout. */
 export function convMacs(outPixels: number, kernelSize: number, cin: number, cout: number): number {
   return outPixels * kernelSize * kernelSize * cin * cout;

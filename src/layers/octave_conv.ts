@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
 import {
-  channelsOf, convMacs, convOutputShape, expectKernelSize, expectPositiveInt, expectStrides, kernelInit, Kwargs, LayerArgs,
+  channelsOf, convMacs, convOutputShape, convSlotOptions, kernelInit, Kwargs, LayerArgs,
   Shape, singleInput, singleShape,
 } from './layer_utils';
 
@@ -66,13 +66,8 @@ export class OctaveConv extends tf.layers.Layer {
 
   constructor(args: OctaveConvLayerArgs) {
     super(args);
-    this.filters = args.filters;
-    this.kernelSize = args.kernelSize == null ? 3 : args.kernelSize;
-    this.strides = args.strides == null ? 1 : args.strides;
+    ({filters: this.filters, kernelSize: this.kernelSize, strides: this.strides} = convSlotOptions('OctaveConv', args));
     this.alpha = args.alpha == null ? 0.5 : args.alpha;
-    expectPositiveInt(this.filters, 'OctaveConv', 'filters');
-    expectKernelSize(this.kernelSize, 'OctaveConv');
-    expectStrides(this.strides, 'OctaveConv');
     expect(typeof this.alpha === 'number' && this.alpha > 0 && this.alpha < 1, 'OctaveConv', 'alpha in (0, 1)', this.alpha);
     this.split(this.filters, 'filters');
   }
