@@ -48,7 +48,8 @@ describe('countParams and countFlops', () => {
   for (const [C, alpha, r, g, k] of [[64, 0.5, 2, 2, 3], [32, 0.25, 2, 2, 3], [64, 0.75, 4, 4, 5]]) {
     it(`SCConv(C=${C}, α=${alpha}, r=${r}, g=${g}, k=${k}) parameters and MACs term by term`, () => {
       const up = alpha * C, low = C - up;
-      // Paper Eq. 11 terms: GWC k²·(αC/r)·C/g, PWC1 (αC/r)·C, PWC2 ((1−α)C/r)·(C − (1−α)C/r) ...
+      // The transform stage (the paper's complexity analysis, Eq. 10–11 per the issue): GWC
+      // k²·(αC/r)·C/g, PWC1 (αC/r)·C, PWC2 ((1−α)C/r)·(C − (1−α)C/r) ...
       const eq11 = k * k * (up / r) * (C / g) + (up / r) * C + (low / r) * (C - low / r);
       // ... plus the two 1×1 squeezes αC·αC/r + (1−α)C·(1−α)C/r, the GWC bias C and GN's γ, β (2C).
       const squeezes = up * (up / r) + low * (low / r);
