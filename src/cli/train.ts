@@ -108,14 +108,15 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
 export function helpText(): string {
   const rows = [...FLAGS].map(([flag, key]) => {
     const spec = CONFIG_SPEC[key];
-    const name = spec.type === 'bool' ? `--${flag}` : `--${flag} ${spec.type === 'enum' ? spec.values.join('|') : 'V'}`;
-    return `  ${name.padEnd(34)} ${describeSpec(spec)}; default ${JSON.stringify(DEFAULT_CONFIG[key])}`;
+    const value = spec.type === 'enum' ? spec.values.join('|') : spec.type === 'int' || spec.type === 'float' ? 'N' : 'TEXT';
+    const name = spec.type === 'bool' ? `--${flag}, --no-${flag}` : `--${flag} ${value}`;
+    return `  ${name.padEnd(36)} ${spec.help}; ${spec.type === 'int' || spec.type === 'float' ? describeSpec(spec) + ', ' : ''}default ${JSON.stringify(DEFAULT_CONFIG[key])}`;
   });
   return [
     'usage: npm run train -- [flags]   (defaults: the SCConv paper\'s CIFAR-10 recipe)',
     ...rows,
-    `  ${'--config FILE'.padEnd(34)} JSON preset of these keys (camelCase), e.g. configs/quick.json`,
-    `  ${'--resume'.padEnd(34)} continue the run in --out from its checkpoint, exactly`,
+    `  ${'--config FILE'.padEnd(36)} JSON preset of these keys (camelCase), e.g. configs/quick.json`,
+    `  ${'--resume'.padEnd(36)} continue the run in --out from its checkpoint, exactly`,
   ].join('\n');
 }
 

@@ -53,42 +53,42 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
 });
 
 /** How each key is checked (and, in the CLI, parsed). */
-export type FieldSpec =
+export type FieldSpec = { help: string } & (
   | { type: 'int'; min: number; max?: number; check?: (v: number) => boolean; valid?: string }
   | { type: 'float'; min: number; max?: number; open?: boolean }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'bool' }
-  | { type: 'string' };
+  | { type: 'string' });
 
 export const CONFIG_SPEC: { readonly [K in keyof TrainConfig]: FieldSpec } = {
-  depth: { type: 'int', min: 8, check: (v) => (v - 2) % 6 === 0, valid: '6n + 2 (8, 20, 32, 44, 56, 110)' },
-  width: { type: 'int', min: 1 },
-  conv: { type: 'enum', values: ['standard', 'scconv', 'ghost', 'octave'] },
-  placement: { type: 'enum', values: ['second', 'both'] },
-  shortcut: { type: 'enum', values: ['A', 'B'] },
-  alpha: { type: 'float', min: 0, max: 1, open: true },
-  gate: { type: 'enum', values: ['soft', 'hard'] },
-  fusion: { type: 'enum', values: ['pairwise', 'global'] },
-  threshold: { type: 'float', min: 0, max: 1 },
-  data: { type: 'string' },
-  maxTrain: { type: 'int', min: 0 },
-  maxTest: { type: 'int', min: 0 },
-  augment: { type: 'bool' },
-  epochs: { type: 'int', min: 1 },
-  batch: { type: 'int', min: 1 },
-  lr: { type: 'float', min: 0, open: true },
-  momentum: { type: 'float', min: 0, max: 1 },
-  weightDecay: { type: 'float', min: 0 },
-  decay: { type: 'enum', values: ['kernels', 'all'] },
-  schedule: { type: 'enum', values: ['step', 'cosine'] },
-  seed: { type: 'int', min: 0 },
-  thresholdWarmup: { type: 'bool' },
-  sruOffEpochs: { type: 'int', min: 0 },
-  standardEpochs: { type: 'int', min: 0 },
-  betaBatch: { type: 'int', min: 0 },
-  out: { type: 'string' },
-  budgetMinutes: { type: 'float', min: 0 },
-  backend: { type: 'string' },
+  depth: { type: 'int', help: "layers of the CIFAR ResNet", min: 8, check: (v) => (v - 2) % 6 === 0, valid: '6n + 2 (8, 20, 32, 44, 56, 110)' },
+  width: { type: 'int', help: "stage-1 channels; stages have w, 2w, 4w (16 in the paper)", min: 1 },
+  conv: { type: 'enum', help: "the block 3x3 conv", values: ['standard', 'scconv', 'ghost', 'octave'] },
+  placement: { type: 'enum', help: "'second': SCConv in each block's 2nd conv (the paper); 'both': also the 1st", values: ['second', 'both'] },
+  shortcut: { type: 'enum', help: "'A' zero-padding identity, 'B' 1x1 projection + BN (Table 2 counts)", values: ['A', 'B'] },
+  alpha: { type: 'float', help: "CRU split ratio alpha (Eq. 5)", min: 0, max: 1, open: true },
+  gate: { type: 'enum', help: "SRU gate: paper text ('soft') or the blog's binary masks ('hard')", values: ['soft', 'hard'] },
+  fusion: { type: 'enum', help: "CRU beta: Eq. 6 per channel pair, or softmax over all 2C channels", values: ['pairwise', 'global'] },
+  threshold: { type: 'float', help: "SRU gate threshold (Eq. 3)", min: 0, max: 1, open: true },
+  data: { type: 'string', help: "CIFAR-10 folder or .tar.gz ('' = $SCCONV_DATA, then data/, then download)" },
+  maxTrain: { type: 'int', help: "train on the first N images (0 = all 50,000)", min: 0 },
+  maxTest: { type: 'int', help: "evaluate on the first N test images (0 = all 10,000)", min: 0 },
+  augment: { type: 'bool', help: "random crop (pad 4) + horizontal flip" },
+  epochs: { type: 'int', help: "200 in the paper", min: 1 },
+  batch: { type: 'int', help: "images per step", min: 1 },
+  lr: { type: 'float', help: "0.05 in the paper (the seed blog uses 0.1)", min: 0, open: true },
+  momentum: { type: 'float', help: "PyTorch-style: v = mu*v + g; w -= lr*v", min: 0, max: 1 },
+  weightDecay: { type: 'float', help: "coupled L2 added to the gradient, like torch.optim.SGD", min: 0 },
+  decay: { type: 'enum', help: "which weights decay: conv/dense kernels, or all (PyTorch's default)", values: ['kernels', 'all'] },
+  schedule: { type: 'enum', help: "step: x0.1 at 50% and 75% of the epochs; cosine: to 0", values: ['step', 'cosine'] },
+  seed: { type: 'int', help: "initial weights and every epoch's batches depend only on it", min: 0 },
+  thresholdWarmup: { type: 'bool', help: "SRU threshold = min(0.5, 0.3 + 0.2*epoch/epochs)" },
+  sruOffEpochs: { type: 'int', help: "SRU is the identity for the first N epochs", min: 0 },
+  standardEpochs: { type: 'int', help: "standard convs for N epochs, then switch to --conv", min: 0 },
+  betaBatch: { type: 'int', help: "test images for the per-epoch CRU beta means (0 = off)", min: 0 },
+  out: { type: 'string', help: "run folder ('' = runs/resnet{depth}_{conv}_seed{seed})" },
+  budgetMinutes: { type: 'float', help: "stop before an epoch or batch would overrun (0 = none)", min: 0 },
+  backend: { type: 'string', help: "tfjs backend for initBackend: node-gpu, node, webgpu, native, cpu ('' = fastest)" },
 };
 
 /** "an integer >= 1", "one of step, cosine", … : the valid values of a key, for error messages. */

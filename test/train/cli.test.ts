@@ -27,7 +27,8 @@ test('unknown flags and bad values are errors naming the flag and the valid valu
   // Values that parse but are out of range are caught by resolveConfig, with the same form.
   assert.throws(() => resolveConfig(parseTrainArgs(['--depth', '21']).config), /TrainConfig expects depth 6n \+ 2 \(8, 20, 32, 44, 56, 110\), but received 21/);
   assert.throws(() => resolveConfig(parseTrainArgs(['--alpha', '1']).config), /alpha a number in \(0, 1\), but received 1/);
-  assert.match(helpText(), /--schedule step\|cosine +one of step, cosine; default "step"/);
+  assert.match(helpText(), /--schedule step\|cosine +step: x0\.1 at 50% and 75% of the epochs; cosine: to 0; default "step"/);
+  assert.match(helpText(), /--epochs N +200 in the paper; an integer >= 1, default 200/);
 });
 
 test('--config reads a JSON preset (keys starting with // are comments); later flags win', () => {
