@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { initBackend } from '../backend';
 import { loadCifar10 } from '../data/cifar10';
 import { ValueError } from '../errors';
-import { readMetrics, writeFileAtomic } from '../train/run_files';
+import { writeFileAtomic } from '../train/run_files';
 import type { TrainSummary } from '../train/train';
 import { helpText, parseTrainArgs, runTrain } from './train';
 
@@ -32,13 +32,13 @@ const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(1)}%` : '-
 const minutes = (s: number) => `${Math.floor(s / 60)}:${String(Math.round(s % 60)).padStart(2, '0')}`;
 
 /** The comparison as a Markdown table (also printed). */
-export function reportTable(rows: { label: string; s: TrainSummary; imagesPerSec: number }[]): string {
-  const head = '| model | params | MFLOPs | epochs | best test acc | final test acc | train img/s | time | status |';
+export function reportTable(rows: { label: string; s: TrainSummary }[]): string {
+  const head = '| model | params | MFLOPs | epochs | best test acc | final test acc | train img/s (this run) | time | status |';
   const line = '|---|---:|---:|---:|---:|---:|---:|---:|---|';
   const fixed = (v: number, digits: number) => (Number.isFinite(v) ? v.toFixed(digits) : '-');
-  const body = rows.map(({ label, s, imagesPerSec }) => {
+  const body = rows.map(({ label, s }) => {
     const best = s.epochsTrained > 0 ? s.bestTestAcc : NaN; // no finished epoch, no accuracy
-    return `| ${label} | ${fixed(s.params / 1e6, 3)}M | ${fixed(s.flops / 1e6, 2)} | ${s.epochsTrained}/${s.epochsPlanned} | ${pct(best)} | ${pct(s.finalTestAcc)} | ${fixed(imagesPerSec, 1)} | ${minutes(s.wallSeconds)} | ${s.status} |`;
+    return `| ${label} | ${fixed(s.params / 1e6, 3)}M | ${fixed(s.flops / 1e6, 2)} | ${s.epochsTrained}/${s.epochsPlanned} | ${pct(best)} | ${pct(s.finalTestAcc)} | ${fixed(s.imagesPerSec, 1)} | ${minutes(s.wallSeconds)} | ${s.status} |`;
   });
   return [head, line, ...body].join('\n');
 }
@@ -59,14 +59,12 @@ export async function main(argv: string[]): Promise<number> {
   console.error(`npm start: ResNet-${config.depth} standard vs SCConv on ${data.label}, ${subset} (a subset for a quick run), ${testSet}, ${config.epochs} epochs, ` +
     `${config.budgetMinutes ? `budget ${config.budgetMinutes} min in all` : 'no budget'}, backend ${backend.name}`);
 
-  const rows: { label: string; s: TrainSummary; imagesPerSec: number; out: string }[] = [];
+  const rows: { label: string; s: TrainSummary; out: string }[] = [];
   for (const { conv, label } of CONVS) {
     const out = path.join(base, conv);
     console.error(`\n== ${label}-${config.depth} → ${out}`);
     const s = await runTrain({ ...config, conv, out, budgetMinutes: config.budgetMinutes / CONVS.length }, { resume: true, data });
-    const ips = readMetrics<{ imagesPerSec: number }>(out).map((r) => r.imagesPerSec);
-    const imagesPerSec = ips.length ? ips.reduce((a, b) => a + b, 0) / ips.length : NaN;
-    rows.push({ label: `${label}-${config.depth}`, s, imagesPerSec, out });
+    rows.push({ label: `${label}-${config.depth}`, s, out });
     if (s.status === 'interrupted' || s.status === 'nan') break;
   }
   const table = reportTable(rows);

@@ -56,6 +56,8 @@ export interface TrainSummary {
   backend: string;
   machine: string;
   wallSeconds: number;
+  /** Training throughput of this invocation (images / seconds in training steps), also for a partial epoch. */
+  imagesPerSec: number;
   out: string;
 }
 
@@ -163,6 +165,7 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
   let last = readMetrics<EpochMetrics>(config.out).at(-1);
   const wallBefore = ckpt?.wallSeconds ?? 0;
   const wall = () => wallBefore + (Date.now() - started) / 1000;
+  const throughput = { images: 0, seconds: 0 }; // this invocation's training steps
 
   const progress = (e: number, s: number) => `${e} epochs${s ? ` + ${s} batches` : ''}`;
   let saved = ckpt ? progress(ckpt.epoch, ckpt.step) : ''; // what the checkpoint on disk holds
@@ -179,6 +182,7 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
       status, message, epochsTrained: epoch, epochsPlanned: config.epochs, bestTestAcc: best,
       finalTestAcc: last?.testAcc ?? NaN, params: countParams(model), flops: countFlops(model, [32, 32, 3]),
       dataLabel: data.label, backend: tf.getBackend(), wallSeconds: wall(), out: config.out,
+      imagesPerSec: throughput.images / throughput.seconds,
       machine: `${os.cpus().length}× ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.platform()} ${os.arch()}, node ${process.version}`,
     };
     writeJson(path.join(config.out, 'summary.json'), summary);
@@ -221,6 +225,8 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
       const stepStart = Date.now();
       const r = trainStep(model, opt, b.x, b.y, b.labels, lr);
       const stepSeconds = (Date.now() - stepStart) / 1000;
+      throughput.images += b.labels.length;
+      throughput.seconds += stepSeconds;
       tf.dispose([b.x, b.y]);
       if (!Number.isFinite(r.loss)) {
         const kept = saved ? `the last good checkpoint (${saved}) is kept in ${path.join(config.out, 'checkpoint')}` : 'no checkpoint was written yet';

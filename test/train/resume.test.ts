@@ -63,5 +63,6 @@ test('the budget stops with a resumable checkpoint and status budget', async () 
   assert.equal(s.status, 'budget');
   const ck = loadCheckpoint(run);
   assert.deepEqual([ck.epoch, ck.step], [0, 1]);
+  assert.ok(s.imagesPerSec > 0 && Number.isFinite(s.imagesPerSec)); // measured on the partial epoch
   assert.match(s.message, /the next batch .* would overrun --budget-minutes/);
 });
