@@ -213,6 +213,8 @@ export async function writeReport(sweep: Sweep, options: ReportOptions = {}): Pr
     '<!doctype html><html><head><meta charset="utf-8">',
     `<title>${escapeHtml(sweep.title)}</title>`,
     `<script src="${escapeHtml(plotlySrc)}"></script>`,
+    // Opened away from the repo (no node_modules/ beside it): fall back to the same version on plotly's CDN.
+    `<script>window.Plotly||document.write('<script src="https://cdn.plot.ly/plotly-${plotlyVersion()}.min.js"><\\/script>')</script>`,
     '<style>body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1200px;margin:24px auto;padding:0 16px;color:#222}li{margin:4px 0}</style>',
     '</head><body>',
     `<h1>${escapeHtml(sweep.title)}</h1>`,
@@ -281,6 +283,11 @@ function copyRunFiles(sweep: Sweep, rows: ReportRow[], runsDir: string, outDir: 
     }
   }
   return copied;
+}
+
+/** The installed plotly.js version (for the CDN fallback), or 'latest'. */
+function plotlyVersion(): string {
+  return readJson<{ version: string }>(join('node_modules', 'plotly.js-dist-min', 'package.json'))?.version ?? 'latest';
 }
 
 /** Status of a row without summary.json: the runner's record of its last attempt, if any. */
