@@ -22,6 +22,8 @@ export interface HeatmapGridOptions {
   zmax?: number;
   /** Plotly colour scale name. Defaults to 'Viridis'. */
   colorscale?: string;
+  /** Centre the colour range on 0 (for a diverging scale such as 'RdBu'). Defaults to false. */
+  symmetric?: boolean;
   /** Title of the shared colour bar. Defaults to ''. */
   colorbarTitle?: string;
   /** Size of one panel in px. Defaults to 150, shrunk so the figure fits `maxWidth`. */
@@ -51,8 +53,9 @@ export function heatmapGrid(panels: Panel[], opts: HeatmapGridOptions = {}): Fig
   const columns = opts.columns ?? Math.min(panels.length, 6);
   const rows = Math.ceil(panels.length / columns);
   const [lo, hi] = range(panels);
-  const zmin = opts.zmin ?? lo;
-  const zmax = opts.zmax ?? hi;
+  const bound = Math.max(Math.abs(lo), Math.abs(hi));
+  const zmin = opts.zmin ?? (opts.symmetric ? -bound : lo);
+  const zmax = opts.zmax ?? (opts.symmetric ? bound : hi);
   const size = Math.min(opts.panelSize ?? 150, Math.floor(((opts.maxWidth ?? 960) - 140) / columns));
   const gap = 0.04;
   const w = (1 - gap * (columns - 1)) / columns;

@@ -96,3 +96,11 @@ describe('heatmapGrid size', () => {
     assert.equal(heatmapGrid(panels, { columns: 10, maxWidth: 640 }).layout.width, 10 * 50 + 140);
   });
 });
+
+describe('heatmapGrid symmetric range', () => {
+  it('centres the colour range on 0 when asked', () => {
+    const fig = heatmapGrid([{ z: [[-2, 5]] }], { symmetric: true, colorscale: 'RdBu' });
+    assert.deepEqual([fig.data[0].zmin, fig.data[0].zmax, fig.data[0].colorscale], [-5, 5, 'RdBu']);
+    assert.deepEqual([heatmapGrid([{ z: [[-2, 5]] }]).data[0].zmin], [-2]);
+  });
+});
