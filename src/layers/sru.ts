@@ -29,23 +29,33 @@ export interface SRUOptions {
   epsilon: number;
 }
 
+/** Importance map w = sigmoid(GN(x) · w_γ) (Eq. 1–3; w_γ = γ/Σγ of Eq. 2 folded into GN's scale and shift). */
+export function importanceMap(x: tf.Tensor4D, weights: SRUWeights, opts: SRUOptions): tf.Tensor4D {
+  return tf.tidy(() => {
+    const {scale, shift} = groupNormAffine(x, opts.groupNum, weights.gamma, weights.beta, opts.epsilon);
+    const wGamma = normalizedGamma(weights.gamma);  // [C], broadcast against the [N, 1, 1, C] scale and shift
+    return tf.sigmoid(tf.add(tf.mul(x, tf.mul(scale, wGamma)), tf.mul(shift, wGamma))) as tf.Tensor4D;
+  });
+}
+
 /**
- * Importance map and gates: w = sigmoid(GN(x) · w_γ) (Eq. 1–3, w_γ = γ/Σγ of Eq. 2 folded into
- * GN's scale and shift); W1, W2 from the threshold t (Eq. 3):
- *   soft: W1 = where(w > t, 1, w), W2 = where(w > t, 0, w)
- *   hard: W1 = [w > t],            W2 = [w ≤ t]
- * The mask [w > t] is `step(w − t)`, whose gradient is zero, so gradients flow only through w.
+ * Gates from the importance map and the threshold t (Eq. 3), with m = [w > t] = step(w − t):
+ *   soft: W1 = where(w > t, 1, w) = W2 + m,   W2 = where(w > t, 0, w) = w − w·m
+ *   hard: W1 = m,                             W2 = 1 − m
  */
+function gatesFromMap(w: tf.Tensor, threshold: number, gate: SRUGate): {m: tf.Tensor, W1: tf.Tensor, W2: tf.Tensor} {
+  const m = tf.step(tf.sub(w, threshold));
+  const W2 = gate === 'soft' ? tf.sub(w, tf.mul(w, m)) : tf.sub(1, m);
+  return {m, W1: gate === 'soft' ? tf.add(W2, m) : m, W2};
+}
+
+/** The importance map w and the gates W1, W2 (each `[N, H, W, C]`), for inspection. */
 export function sruGates(x: tf.Tensor4D, weights: SRUWeights, opts: SRUOptions):
     {w: tf.Tensor4D, W1: tf.Tensor4D, W2: tf.Tensor4D} {
   return tf.tidy(() => {
-    const {scale, shift} = groupNormAffine(x, opts.groupNum, weights.gamma, weights.beta, opts.epsilon);
-    const wGamma = normalizedGamma(weights.gamma);  // Eq. 2, folded into GN's [N, 1, 1, C] scale and shift
-    const w = tf.sigmoid(tf.add(tf.mul(x, tf.mul(scale, wGamma)), tf.mul(shift, wGamma))) as tf.Tensor4D;
-    const m = tf.step(tf.sub(w, opts.threshold));  // [w > t]
-    const W2 = (opts.gate === 'soft' ? tf.sub(w, tf.mul(w, m)) : tf.sub(1, m)) as tf.Tensor4D;
-    const W1 = (opts.gate === 'soft' ? tf.add(W2, m) : m) as tf.Tensor4D;
-    return {w, W1, W2};
+    const w = importanceMap(x, weights, opts);
+    const {W1, W2} = gatesFromMap(w, opts.threshold, opts.gate);
+    return {w, W1: W1 as tf.Tensor4D, W2: W2 as tf.Tensor4D};
   });
 }
 
@@ -53,23 +63,46 @@ export function sruGates(x: tf.Tensor4D, weights: SRUWeights, opts: SRUOptions):
  * Swap the two channel halves: `[a, b] → [b, a]` along the last axis, as a product with a C×C
  * permutation matrix. On the tfjs cpu backend that is ~8× faster than `tf.reverse` on a
  * `[N, H, W, 2, C/2]` view or slice + concat (measured at 32×32×32×16), backward included.
+ * The swap is its own transpose, so it also carries gradients back.
  */
-export function swapHalves(x: tf.Tensor4D): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
+export function swapHalves(x: tf.Tensor): tf.Tensor {
+  const c = x.shape[x.rank - 1];
   const perm = new Float32Array(c * c);
   for (let i = 0; i < c; i++) perm[((i + c / 2) % c) * c + i] = 1;  // output i reads input (i + C/2) mod C
-  return tf.reshape(tf.matMul(tf.reshape(x, [n * h * w, c]), tf.tensor2d(perm, [c, c])), x.shape) as tf.Tensor4D;
+  return tf.reshape(tf.matMul(tf.reshape(x, [-1, c]), tf.tensor2d(perm, [c, c])), x.shape);
 }
 
 /**
- * SRU forward: X1 = W1 ⊙ X, X2 = W2 ⊙ X, then the cross reconstruction (Eq. 4)
- * `[X1_a + X2_b, X1_b + X2_a]` where `_a`, `_b` are the first and second channel halves.
+ * Gate and reconstruct (Eq. 3–4): X1 = W1 ⊙ X, X2 = W2 ⊙ X, out = X1 + swap(X2), i.e.
+ * `[X1_a + X2_b, X1_b + X2_a]` for the channel halves a, b. A custom gradient keeps only x and w
+ * for the backward pass (autodiff would keep every gate and product, about 8 full-size tensors)
+ * and computes, with q = dy + swap(dy):
+ *   dx = W1 ⊙ dy + W2 ⊙ swap(dy)  (= W2 ⊙ q + m ⊙ dy for the soft gate)
+ *   dw = (1 − m) ⊙ x ⊙ q for the soft gate; 0 for the hard gate (binary masks pass no gradient).
  */
-export function sru(x: tf.Tensor4D, weights: SRUWeights, opts: SRUOptions): tf.Tensor4D {
-  return tf.tidy(() => {
-    const {W1, W2} = sruGates(x, weights, opts);
-    return tf.add(tf.mul(W1, x), swapHalves(tf.mul(W2, x) as tf.Tensor4D)) as tf.Tensor4D;
+export function gateAndReconstruct(x: tf.Tensor4D, w: tf.Tensor4D, threshold: number, gate: SRUGate): tf.Tensor4D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [xi, wi, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    save([xi, wi]);
+    const {W1, W2} = gatesFromMap(wi, threshold, gate);
+    return {
+      value: tf.add(tf.mul(W1, xi), swapHalves(tf.mul(W2, xi))),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, ws] = saved;
+        const {m, W1: G1, W2: G2} = gatesFromMap(ws, threshold, gate);
+        const dySwapped = swapHalves(dy);
+        if (gate === 'hard') return [tf.add(tf.mul(G1, dy), tf.mul(G2, dySwapped)), tf.zerosLike(ws)];
+        const q = tf.add(dy, dySwapped);
+        return [tf.add(tf.mul(G2, q), tf.mul(m, dy)), tf.mul(tf.sub(1, m), tf.mul(xs, q))];
+      },
+    };
   });
+  return f(x, w) as tf.Tensor4D;
+}
+
+/** SRU forward (Eq. 1–4). */
+export function sru(x: tf.Tensor4D, weights: SRUWeights, opts: SRUOptions): tf.Tensor4D {
+  return tf.tidy(() => gateAndReconstruct(x, importanceMap(x, weights, opts), opts.threshold, opts.gate));
 }
 
 /** Validate SRU options that do not depend on the channel count. */
