@@ -21,7 +21,7 @@ import type { TrainSummary } from '../train/train';
 import { helpText, parseTrainArgs, runTrain } from './train';
 
 /** What `npm start` trains unless told otherwise: a few minutes on a 2-core CPU. */
-export const START_DEFAULTS = { depth: 20, epochs: 2, maxTrain: 500, maxTest: 1000, budgetMinutes: 8, schedule: 'cosine' as const };
+export const START_DEFAULTS = { depth: 20, epochs: 2, maxTrain: 1000, maxTest: 1000, budgetMinutes: 10, schedule: 'cosine' as const };
 
 const CONVS = [
   { conv: 'standard' as const, label: 'ResNet' },
