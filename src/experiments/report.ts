@@ -45,6 +45,8 @@ export interface ReportRow {
   budgeted: boolean;
   /** Training images per epoch (maxTrain, or all 50,000). */
   trainImages: number | null;
+  /** Test images evaluated (maxTest, or all 10,000). */
+  testImages: number | null;
   /** Per-epoch test accuracy (%) of the run, for the learning-curve chart. */
   curve: number[];
 }
@@ -114,6 +116,7 @@ export async function collectRows(sweep: Sweep, options: ReportOptions = {}): Pr
         epochSeconds: metrics.length ? median(metrics.map((m) => m.epochSeconds ?? NaN).filter(Number.isFinite)) : null,
         budgeted: mode !== 'full' || finite((config?.budgetMinutes as number) ?? 0) !== 0,
         trainImages: config ? (Number(config.maxTrain) > 0 ? Number(config.maxTrain) : 50000) : null,
+        testImages: config ? (Number(config.maxTest) > 0 ? Number(config.maxTest) : 10000) : null,
         curve: metrics.map((m) => 100 * m.testAcc),
       });
     }
@@ -163,6 +166,34 @@ export function describeMode(mode: string): string {
   return set ? `${text} (${set.replace(/,/g, ', ')})` : text;
 }
 
+/**
+ * What the measured accuracies of one mode can and cannot say: two rows differ meaningfully only
+ * when their gap exceeds twice the standard error of a difference of two test-set accuracies
+ * (2·√2·√(p(1−p)/n) at the mean accuracy p over n test images).
+ */
+export function reading(rows: ReportRow[]): string[] {
+  const out: string[] = [];
+  for (const mode of [...new Set(rows.map((r) => r.mode))]) {
+    const measured = rows.filter((r) => r.mode === mode && r.top1 !== null);
+    const missing = rows.filter((r) => r.mode === mode && r.top1 === null && r.status !== 'not run');
+    if (measured.length === 0) continue;
+    const n = Math.min(...measured.map((r) => r.testImages ?? 10000));
+    const p = measured.reduce((a, r) => a + r.top1!, 0) / measured.length / 100;
+    const noise = 100 * 2 * Math.SQRT2 * Math.sqrt((p * (1 - p)) / n);
+    const sorted = [...measured].sort((a, b) => b.top1! - a.top1!);
+    const spread = sorted[0].top1! - sorted[sorted.length - 1].top1!;
+    const order = sorted.map((r) => `${r.label} ${r.top1!.toFixed(1)}%`).join(' ≥ ');
+    const verdict = measured.length < 2 ? 'a single row: nothing to rank.'
+      : spread <= noise
+        ? `the spread (${spread.toFixed(1)} points) is within test-set noise (±${noise.toFixed(1)} points for two rows at ${n.toLocaleString('en-US')} test images), so this run does not rank the variants.`
+        : `the spread (${spread.toFixed(1)} points) exceeds test-set noise (±${noise.toFixed(1)} points at ${n.toLocaleString('en-US')} test images) for at least the top and bottom rows.`;
+    const chance = p < 0.2 ? ' Accuracies are near chance (10%).' : '';
+    const none = missing.length ? ` No accuracy for ${missing.map((r) => r.label).join(', ')} (no epoch finished or the run failed).` : '';
+    out.push(`Reading (${describeMode(mode)}): ${order}; ${verdict}${chance}${none}`);
+  }
+  return out;
+}
+
 /** The explanation printed under the table. */
 function notes(sweep: Sweep, rows: ReportRow[]): string[] {
   const out = [
@@ -198,6 +229,8 @@ export async function writeReport(sweep: Sweep, options: ReportOptions = {}): Pr
     generated,
     '',
     table.toMarkdown(),
+    ...reading(rows).map((n) => `**${n.replace(/:/, ':**')}`),
+    '',
     ...notes(sweep, rows).map((n) => `- ${n}`),
     '',
     ...failures(rows),
@@ -220,6 +253,7 @@ export async function writeReport(sweep: Sweep, options: ReportOptions = {}): Pr
     `<h1>${escapeHtml(sweep.title)}</h1>`,
     `<p>${escapeHtml(generated)}</p>`,
     tableHtml(table, { limit: 1000 }),
+    ...reading(rows).map((n) => `<p><b>${escapeHtml(n.slice(0, n.indexOf(':') + 1))}</b>${escapeHtml(n.slice(n.indexOf(':') + 1))}</p>`),
     `<ul>${notes(sweep, rows).map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`,
     ...charts(sweep, rows).map((fig, i) => figureHtml(fig, `${sweep.name}-chart-${i}`)),
     '</body></html>',

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectRows, describeMode, reportTable, writeReport } from '../../src/experiments/report';
+import { collectRows, describeMode, reading, reportTable, writeReport, type ReportRow } from '../../src/experiments/report';
 import { checkSweep, loadSweep, planSweep } from '../../src/experiments/sweep';
 
 const SWEEP = checkSweep({
@@ -112,4 +112,13 @@ test('mode folders name the budget and the overrides that change the experiment'
   assert.equal(describeMode(p.mode), 'budgeted, 15 min per row (epochs=2, maxTrain=512)');
   assert.equal(describeMode('full'), 'full recipe');
   assert.equal(planSweep(SWEEP, { overrides: { backend: 'wasm' } })[0].mode, 'full');
+});
+
+test('the reading says whether accuracy gaps exceed test-set noise', () => {
+  const row = (label: string, top1: number | null, testImages: number): ReportRow => ({ label, top1, testImages, mode: 'full', status: top1 === null ? 'budget' : 'done' } as ReportRow);
+  const [noisy] = reading([row('A', 11, 500), row('B', 8.2, 500), row('C', null, 500)]);
+  // p = 0.096, n = 500: 2·√2·√(p(1−p)/n) = 3.7 points > spread 2.8
+  assert.match(noisy, /^Reading \(full recipe\): A 11\.0% ≥ B 8\.2%; the spread \(2\.8 points\) is within test-set noise \(±3\.7 points for two rows at 500 test images\), so this run does not rank the variants\. Accuracies are near chance \(10%\)\. No accuracy for C/);
+  const [clear] = reading([row('A', 93, 10000), row('B', 91, 10000)]);
+  assert.match(clear, /the spread \(2\.0 points\) exceeds test-set noise \(±0\.8 points at 10,000 test images\)/);
 });
