@@ -124,7 +124,7 @@ test('Ctrl-C on `npm run tables` reaches each row once; the rows checkpoint; the
   let output = '';
   first.stdout.on('data', (d) => (output += d));
   first.stderr.on('data', (d) => (output += d));
-  for (let i = 0; i < 200 && !existsSync(join(runDir, 'started')); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 1200 && !existsSync(join(runDir, 'started')); i++) await new Promise((r) => setTimeout(r, 50));
   first.kill('SIGINT');
   const code = await new Promise((r) => first.on('exit', r));
   assert.equal(code, 130, output);
