@@ -16,7 +16,8 @@ const maskOf = (layer: SCConv, x: tf.Tensor4D): string =>
 describe('SCConv gradients', () => {
   for (const [gate, fusion] of [['soft', 'pairwise'], ['hard', 'global']] as const) {
     it(`match numerical gradients (gate ${gate}, fusion ${fusion})`, () => {
-      const x = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 11) as tf.Tensor4D;
+      const x = tf.variable(tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 11)) as unknown as tf.Tensor4D;
+      const xVar = x as unknown as tf.Variable;
       const r = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 12);
       const layer = new SCConv({groupNum: 2, gate, fusion});
       tf.dispose(layer.apply(x) as tf.Tensor);
@@ -25,7 +26,12 @@ describe('SCConv gradients', () => {
       const loss = () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, r)) as tf.Scalar;
       const {grads} = tf.variableGrads(loss);
       let checked = 0;
-      for (const v of layer.trainableWeights) {
+      // Every weight, and the input (its gradient feeds the layers before).
+      const targets = [
+        ...layer.trainableWeights.map((w) => ({name: w.name, read: () => w.read(), write: (t: tf.Tensor) => w.write(t)})),
+        {name: xVar.name, read: () => xVar as tf.Tensor, write: (t: tf.Tensor) => xVar.assign(t)},
+      ];
+      for (const v of targets) {
         const g = grads[v.name].dataSync();
         const base = v.read().clone();
         const flat = base.dataSync();
@@ -58,10 +64,10 @@ describe('SCConv gradients', () => {
         }
         base.dispose();
       }
-      assert.equal(checked, 3 * 8);
+      assert.equal(checked, 3 * 9);
       // The soft gate passes gradient to γ through w (the sigmoid map); it must not vanish.
       if (gate === 'soft') assert.ok(tf.max(tf.abs(grads[layer.sru.gamma!.name])).dataSync()[0] > 1e-4);
-      tf.dispose(grads);
+      tf.dispose([grads, xVar] as tf.TensorContainer);
     });
   }
 
