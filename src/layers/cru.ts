@@ -90,9 +90,9 @@ export function cruBranches(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CR
     const gwc = tf.concat(upParts.map((u, i) =>
       tf.conv2d(tf.reshape(u, [n, h, wd, p.upSqueezed / o.groups]) as tf.Tensor4D, gwcKernels[i], 1, 'same')), 3);
     const upS = o.groups === 1 ? upParts[0] : tf.concat(upParts, 1);
-    // PWC1 with the GWC's bias folded into the same fused product (one full-size tensor fewer).
-    const pwc1 = tf.fused.matMul({a: upS as tf.Tensor2D, b: tf.reshape(w.pwc1, [p.upSqueezed, c]) as tf.Tensor2D, bias: w.gwcBias});
-    const y1 = tf.add(gwc, tf.reshape(pwc1, [n, h, wd, c])) as tf.Tensor4D;  // Eq. 5
+    // (tf.fused.matMul could fold the bias in, but its cpu kernel is ~5× slower than these two ops.)
+    const pwc1 = tf.matMul(upS, tf.reshape(w.pwc1, [p.upSqueezed, c]));
+    const y1 = tf.add(tf.add(gwc, w.gwcBias), tf.reshape(pwc1, [n, h, wd, c])) as tf.Tensor4D;  // Eq. 5
     const lowS = tf.matMul(x2, squeeze2);
     const pwc2 = tf.matMul(lowS, tf.reshape(w.pwc2, [p.lowSqueezed, c - p.lowSqueezed]));
     const y2 = tf.reshape(tf.concat([pwc2, lowS], 1), [n, h, wd, c]) as tf.Tensor4D;  // Eq. 6
