@@ -61,9 +61,9 @@ export function sruGates(x: tf.Tensor4D, weights: SRUWeights, opts: SRUOptions):
 
 /**
  * Swap the two channel halves: `[a, b] → [b, a]` along the last axis, as a product with a C×C
- * permutation matrix. On the tfjs cpu backend that is ~8× faster than `tf.reverse` on a
- * `[N, H, W, 2, C/2]` view or slice + concat (measured at 32×32×32×16), backward included.
- * The swap is its own transpose, so it also carries gradients back.
+ * permutation matrix. Forward on the stock tfjs cpu backend at 32×32×32×16 (one run on a shared
+ * machine): 90 ms, against 817 ms for `tf.reverse` on a `[N, H, W, 2, C/2]` view and 577 ms for
+ * slice + concat. The swap is its own transpose, so its gradient is the same product.
  */
 export function swapHalves(x: tf.Tensor): tf.Tensor {
   const c = x.shape[x.rank - 1];
