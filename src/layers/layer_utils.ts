@@ -74,8 +74,9 @@ export function pointwiseConv(x: tf.Tensor4D, kernel: tf.Tensor): tf.Tensor4D {
 
 /**
  * Per-sample, per-channel sum over all pixels: `[N, H, W, C] → [N, 1, 1, C]`, as a batched
- * product with a row of ones. On the tfjs cpu backend this is ~25× faster than `tf.sum(x, [1, 2])`
- * (which transposes first), and its gradient is a product too.
+ * product with a row of ones. Forward on the stock tfjs cpu backend at 32×32×32×16 (one run on
+ * a shared machine): 5 ms, against 132 ms for `tf.mean(x, [1, 2])`, which transposes first.
+ * Its gradient is a product too.
  */
 export function spatialSum(x: tf.Tensor4D): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
