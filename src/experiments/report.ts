@@ -134,7 +134,7 @@ export async function collectRows(sweep: Sweep, options: ReportOptions = {}): Pr
 export function reportTable(sweep: Sweep, rows: ReportRow[]): aq.ColumnTable {
   const cols: Record<string, unknown[]> = {
     Row: rows.map((r) => r.label),
-    'Run (this repo)': rows.map((r) => describeMode(r.mode)),
+    'Run (this repo)': rows.map((r) => (r.status === 'not run' ? '—' : describeMode(r.mode))),
     'Train images × epochs': rows.map((r) => (r.trainImages === null ? '—' : `${r.trainImages.toLocaleString('en-US')} × ${r.epochsPlanned ?? '?'}`)),
     'Params, published': rows.map((r) => millions(r.publishedParams)),
     'Params, this repo': rows.map((r) => withDiff(r.params, r.publishedParams)),

@@ -77,6 +77,7 @@ test('rows never run still show published figures and computed complexity', asyn
   assert.equal(cut.top1, null);
   assert.equal(reportTable(SWEEP, [cut]).get('Top-1 %, this repo (best)', 0), '—');
   assert.equal(rows[1].fewerFlopsPct, 37);
+  assert.equal(reportTable(SWEEP, rows).get('Run (this repo)', 0), '—');
 });
 
 test('the shipped sweeps load, and carry the published figures of the issue', () => {
