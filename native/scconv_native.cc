@@ -435,8 +435,31 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
     }
     return undefined(env);
   }
-  // Reduce over rows of length inner (e.g. NHWC over N, H, W): split the rows between threads,
-  // each keeps a partial row, then combine.
+  // Many independent outputs (e.g. NHWC over H, W per example): one thread per block of them.
+  if (outer >= 2 * omp_get_max_threads()) {
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t o = 0; o < outer; ++o) {
+      const float* base = x + o * mid * inner;
+      float* dst = out + o * inner;
+      if (op == kSum || op == kMean) {
+        std::vector<double> acc(inner, 0.0);
+        for (int64_t m = 0; m < mid; ++m)
+          for (int64_t i = 0; i < inner; ++i) acc[i] += base[m * inner + i];
+        for (int64_t i = 0; i < inner; ++i) dst[i] = static_cast<float>(op == kMean ? acc[i] / mid : acc[i]);
+      } else {
+        const bool is_max = op == kRMax;
+        for (int64_t i = 0; i < inner; ++i) dst[i] = base[i];
+        for (int64_t m = 1; m < mid; ++m)
+          for (int64_t i = 0; i < inner; ++i) {
+            const float v = base[m * inner + i];
+            dst[i] = is_max ? (v > dst[i] || std::isnan(v) ? v : dst[i]) : (v < dst[i] || std::isnan(v) ? v : dst[i]);
+          }
+      }
+    }
+    return undefined(env);
+  }
+  // Few outputs over many rows (e.g. NHWC over N, H, W): split the rows between threads, each
+  // keeps a partial row, then combine.
   const int threads = par ? omp_get_max_threads() : 1;
   for (int64_t o = 0; o < outer; ++o) {
     const float* base = x + o * mid * inner;

@@ -151,7 +151,7 @@ async function runWorker(modelName: string, o: BenchOptions): Promise<Record<str
     const total = rows.reduce((s, [, v]) => s + v.ms, 0);
     const steps = o.inference ? 2 * o.steps : o.steps;
     console.error(`per-kernel time, ${modelName}, ms per step (kernels total ${(total / steps).toFixed(1)} ms):`);
-    for (const [name, v] of rows.slice(0, 25)) {
+    for (const [name, v] of rows.slice(0, Number(process.env.SCCONV_PROFILE_ROWS ?? 25))) {
       console.error(`  ${name.padEnd(34)} ${(v.ms / steps).toFixed(2).padStart(8)} ms  ${(v.calls / steps).toFixed(0).padStart(5)} calls`);
     }
   }

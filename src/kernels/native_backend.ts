@@ -3,6 +3,7 @@
  * works on them in place) with every cpu kernel, and the training hot spots replaced by the
  * native kernel pack (oneDNN convolutions; 2-thread elementwise, reduction and batch-norm loops).
  */
+import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { batchNormKernels } from './batch_norm';
@@ -20,8 +21,13 @@ export { BACKEND_NAME as NATIVE_BACKEND_NAME };
 /** An op of tfjs-core's `moments` and its input data ids (recorded by the native kernels). */
 export interface Provenance { op: 'mean' | 'square' | 'sub'; a: tf.DataId; b?: tf.DataId; axes?: number[] }
 
-/** Most bytes of freed buffers kept for reuse. */
-const POOL_LIMIT_BYTES = 1 << 30;
+/**
+ * Most bytes of freed buffers kept for reuse: a third of the machine's memory. The pool only ever
+ * holds buffers of the working set that were freed, so a step's next allocations reuse them; a
+ * smaller cap (1 GiB was tried) left ResNet-56 at half its expected speed, paying page faults and
+ * garbage collections for the rest.
+ */
+const POOL_LIMIT_BYTES = Math.floor(os.totalmem() / 3);
 
 /**
  * MathBackendCPU plus the addon handle the native kernels reach through `backend.addon`, and a
