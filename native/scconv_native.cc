@@ -269,7 +269,7 @@ napi_value ConvImpl(napi_env env, napi_callback_info info) {
 // Elementwise ops
 // ---------------------------------------------------------------------------------------------
 
-enum BinaryOp { kAdd, kSub, kMul, kDiv, kMax, kMin, kSquaredDiff, kReluGrad, kStepMul };
+enum BinaryOp { kAdd, kSub, kMul, kDiv, kMax, kMin, kSquaredDiff, kReluGrad, kSigmoidGrad };
 
 template <int OP>
 inline float apply(float a, float b) {
@@ -281,6 +281,7 @@ inline float apply(float a, float b) {
   if (OP == kMin) return a < b || std::isnan(a) ? a : b;
   if (OP == kSquaredDiff) return (a - b) * (a - b);
   if (OP == kReluGrad) return b > 0.f ? a : 0.f;  // a = dy, b = relu input (or output)
+  if (OP == kSigmoidGrad) return a * b * (1.f - b);  // a = dy, b = sigmoid output
   return 0.f;
 }
 
@@ -331,6 +332,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   switch (op) {
 #define CASE(K) case K: binary_loop<K>(x, y, out, d0, d1, d2, as, bs); break;
     CASE(kAdd) CASE(kSub) CASE(kMul) CASE(kDiv) CASE(kMax) CASE(kMin) CASE(kSquaredDiff) CASE(kReluGrad)
+    CASE(kSigmoidGrad)
 #undef CASE
     default: throw_error(env, "scconv_native.binary: unknown op");
   }
@@ -362,7 +364,8 @@ inline float unary(float x, float alpha) {
 
 template <int OP>
 void unary_loop(const float* x, float* out, int64_t n, float alpha) {
-#pragma omp parallel for schedule(static) if (n >= kParallelMin / 4)
+  // simd: with -fno-math-errno GCC calls glibc's vector expf/logf/tanhf (libmvec) here.
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin / 4)
   for (int64_t k = 0; k < n; ++k) out[k] = unary<OP>(x[k], alpha);
 }
 

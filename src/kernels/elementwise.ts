@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { f32, output, passThrough, withFallback, type KernelArgs } from './native_util';
 
 /** Binary op codes of the addon (native/scconv_native.cc, enum BinaryOp). */
-export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDiff: 6, reluGrad: 7 } as const;
+export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDiff: 6, reluGrad: 7, sigmoidGrad: 8 } as const;
 
 /**
  * How an operand of shape `shape` (right-aligned against `out`) is read when `out` is split into
@@ -57,7 +57,9 @@ export function binary(args: KernelArgs, op: number, a: tf.TensorInfo, b: tf.Ten
   const aZero = backend.isZero(a), bZero = backend.isZero(b);
   if (aZero || bZero) {
     const same = (t: tf.TensorInfo) => tf.util.arraysEqual(t.shape, outShape);
-    if (aZero && (op === BINARY.mul || op === BINARY.div || op === BINARY.reluGrad)) return backend.zeros(outShape);
+    if (aZero && (op === BINARY.mul || op === BINARY.div || op === BINARY.reluGrad || op === BINARY.sigmoidGrad)) {
+      return backend.zeros(outShape);
+    }
     if (bZero && op === BINARY.mul) return backend.zeros(outShape);
     if ((op === BINARY.add || op === BINARY.sub) && bZero && same(a)) return passThrough(backend, a, outShape);
     if (op === BINARY.add && aZero && same(b)) return passThrough(backend, b, outShape);
@@ -132,3 +134,14 @@ export const reluGradKernel: tf.KernelConfig = withFallback('NativeReluGrad', (a
   if (!out) throw new Error('NativeReluGrad expects float32 dy and x of one shape');
   return out;
 });
+
+/** NativeSigmoidGrad (gradients.ts): inputs {dy, y} (y = sigmoid(x)) → dy·y·(1 − y) in one pass. */
+export const sigmoidGradKernel: tf.KernelConfig = withFallback('NativeSigmoidGrad', (args) => {
+  const out = binary(args, BINARY.sigmoidGrad, args.inputs.dy, args.inputs.y);
+  if (!out) throw new Error('NativeSigmoidGrad expects float32 dy and y of one shape');
+  return out;
+});
+
+/** ZerosLike as a known zero (shared zeros: no allocation, and the native kernels skip it). */
+export const zerosLikeKernel: tf.KernelConfig = withFallback(tf.ZerosLike, ({ inputs, backend }) =>
+  inputs.x.dtype === 'float32' ? backend.zeros(inputs.x.shape) : null);

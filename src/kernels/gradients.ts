@@ -9,6 +9,8 @@ import { BACKEND_NAME, type NativeBackendLike } from './native_util';
 
 /** The name of the fused ReLU-gradient kernel: dx = x > 0 ? dy : 0 in one pass. */
 export const NATIVE_RELU_GRAD = 'NativeReluGrad';
+/** The name of the fused sigmoid-gradient kernel: dx = dy·y·(1 − y) in one pass. */
+export const NATIVE_SIGMOID_GRAD = 'NativeSigmoidGrad';
 
 type GradFunc = tf.GradConfig['gradFunc'];
 
@@ -55,6 +57,12 @@ export function registerNativeGradients(): void {
     const backend = tf.backend() as unknown as NativeBackendLike;
     if (!Array.isArray(dy) && backend.isZero(dy)) return { x: () => tf.clone(dy) };
     return stock(dy, saved, attrs);
+  });
+
+  // Sigmoid: dy·y·(1 − y) in one pass (stock: three full-size ops).
+  override(tf.Sigmoid, () => (dy, saved) => {
+    const [y] = saved;
+    return { x: () => tf.engine().runKernel(NATIVE_SIGMOID_GRAD, { dy: dy as tf.Tensor, y }) as tf.Tensor };
   });
 
   // Mean: broadcast dy / n (stock: ones of x's size, a broadcast Mul, then a Div).

@@ -9,7 +9,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { batchNormKernels } from './batch_norm';
 import { convKernels } from './conv';
 import { copyKernels } from './copy';
-import { elementwiseKernels, reluGradKernel } from './elementwise';
+import { elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel } from './elementwise';
 import { registerNativeGradients } from './gradients';
 import { matMulKernels } from './matmul';
 import type { NativeAddon } from './native_addon';
@@ -152,7 +152,7 @@ function cpuKernelForNative(k: tf.KernelConfig): tf.KernelConfig {
 
 /** The kernels the native pack replaces (everything else is the cpu kernel). */
 export const nativeKernels: tf.KernelConfig[] = [
-  ...convKernels, ...elementwiseKernels, reluGradKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
+  ...convKernels, ...elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
   ...matMulKernels,
 ];
 

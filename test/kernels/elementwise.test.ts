@@ -61,3 +61,19 @@ test('step (with alpha) matches cpu', { skip }, () => {
 test('addN: values and gradients match cpu', { skip }, () => {
   gradsSameAsCpu('addN', [{ shape: [2, 5, 3] }, { shape: [2, 5, 3] }, { shape: [2, 5, 3] }], (a, b, c) => tf.addN([a, b, c]));
 });
+
+test('zerosLike (a shared known zero) behaves as zeros in sums, products and the step gradient', { skip }, () => {
+  gradsSameAsCpu('zeros in arithmetic', [{ shape: [3, 4, 5] }], (x) => tf.add(tf.mul(tf.zerosLike(x), x), tf.sub(x, tf.zerosLike(x))));
+  gradsSameAsCpu('step gradient', [{ shape: [3, 4] }], (x) => tf.add(tf.step(x), x));
+  sameAsCpu('zeros reduced', [{ shape: [4, 6] }], (x) => tf.sum(tf.zerosLike(x), 0));
+});
+
+test('writing into a zerosLike array read out with dataSync leaves other zeros zero', { skip }, () => {
+  tf.setBackend('native');
+  const a = tf.zerosLike(tf.ones([16]));
+  (a.dataSync() as Float32Array)[0] = 42; // a caller's copy, not the shared zeros
+  const b = tf.zerosLike(tf.ones([16]));
+  sameAsCpu('fresh zeros', [{ shape: [16] }], (x) => tf.add(tf.zerosLike(x), 1));
+  if (b.dataSync()[0] !== 0) throw new Error('shared zeros were overwritten');
+  tf.dispose([a, b]);
+});
