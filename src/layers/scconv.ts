@@ -5,60 +5,105 @@
  * SCConv = SRU (spatial redundancy) then CRU (channel redundancy); it replaces a k×k conv
  * that keeps channels and stride.
  *
+ * `parts` picks the variant for an ablation in the pattern of the paper's Table 1:
+ *   'sru-cru'   SRU then CRU: SCConv (the default)
+ *   'sru'       SRU then the standard k×k conv it precedes (no bias)
+ *   'cru'       CRU alone in place of the k×k conv
+ *   'cru-sru'   CRU then SRU
+ *   'parallel'  SRU and CRU on the same input, outputs summed. This is our reading of the
+ *               paper's "parallel" arrangement; the paper does not spell out how the two are merged.
+ *
  * Channel/stride adapter (this library's choice, not in the paper): when asked for
  * `filters` ≠ C or `strides` = 2, the layer runs SCConv(C) at full resolution and then a
  * 1×1 projection C → filters with that stride. Every pixel is seen by the k×k GWC before the
  * strided step drops 3 of 4 positions, as in the strided 3×3 conv it replaces (a strided 1×1
  * projection *first* would discard them unseen). Extra cost: C·filters weights and
- * H'·W'·C·filters multiply-adds.
+ * H'·W'·C·filters multiply-adds. Variant 'sru' needs no adapter: its k×k conv maps C → filters
+ * with the stride itself, as the standard conv it keeps would.
  */
 import * as tf from '@tensorflow/tfjs';
-import { expect } from '../errors';
-import { CRU, CRULayerArgs } from './cru';
+import { expect, ValueError } from '../errors';
+import { CRU, CRULayerArgs, CRUOptions, cruOptions, verifyCRUOptions } from './cru';
 import {
   channelsOf, convMacs, convOutputShape, expectStrides, kernelInit, Kwargs, pointwiseConv, Shape,
   singleInput, singleShape,
 } from './layer_utils';
-import { SRU, SRULayerArgs } from './sru';
+import { SRU, SRULayerArgs, SRUOptions, sruOptions, verifySRUOptions } from './sru';
+
+/** The SCConv variants (see the file comment); 'sru-cru' is SCConv itself. */
+export const SCCONV_PARTS = ['sru-cru', 'sru', 'cru', 'cru-sru', 'parallel'] as const;
+export type SCConvParts = (typeof SCCONV_PARTS)[number];
 
 export declare interface SCConvLayerArgs extends SRULayerArgs, CRULayerArgs {
   /** Output channels; a value other than the input's adds the 1×1 projection. Defaults to the input channels. */
   filters?: number;
   /** Stride 1 or 2; 2 adds the (strided) 1×1 projection. Defaults to 1. */
   strides?: number;
+  /** Which units and in which arrangement (ablation variants). Defaults to 'sru-cru' (SCConv). */
+  parts?: SCConvParts;
 }
 
 /** SCConv layer: `[N, H, W, C] → [N, H/s, W/s, filters]` (`[N, H, W, C]` by default). */
 export class SCConv extends tf.layers.Layer {
   /** @nocollapse */
   static className = 'SCConv';
-  readonly sru: SRU;
-  readonly cru: CRU;
+  readonly parts: SCConvParts;
   readonly filters: number | null;
   readonly strides: number;
+  /** The sub-layers this variant has (null where `parts` leaves one out); read them through `sru`/`cru`. */
+  readonly sruLayer: SRU | null;
+  readonly cruLayer: CRU | null;
+  /** Variant 'sru' only: the standard k×k conv kernel `[k, k, C, filters]` (no bias). */
+  convKernel?: tf.LayerVariable;
   /** The adapter's 1×1 projection `[1, 1, C, filters]`, present only when needed. */
   projection?: tf.LayerVariable;
+  /** SRU and CRU options as resolved at construction, also for the unit a variant leaves out. */
+  private readonly unitOptions: SRUOptions & CRUOptions;
 
   constructor(args: SCConvLayerArgs = {}) {
     super(args);
+    this.parts = args.parts == null ? 'sru-cru' : args.parts;
+    expect((SCCONV_PARTS as readonly string[]).includes(this.parts), 'SCConv',
+      `parts to be one of ${SCCONV_PARTS.map((p) => `'${p}'`).join(', ')}`, this.parts);
     this.filters = args.filters == null ? null : args.filters;
     this.strides = args.strides == null ? 1 : args.strides;
     expect(this.filters == null || (Number.isInteger(this.filters) && this.filters > 0), 'SCConv',
       'filters to be a positive integer (or left out to keep the input channels)', this.filters);
     expectStrides(this.strides, 'SCConv');
-    // Sub-layers validate their own options; their weights are adopted by this layer in build().
-    const {groupNum, threshold, gate, epsilon, alpha, squeezeRatio, groups, kernelSize, fusion} = args;
-    this.sru = new SRU({name: `${this.name}_sru`, groupNum, threshold, gate, epsilon});
-    this.cru = new CRU({name: `${this.name}_cru`, alpha, squeezeRatio, groups, kernelSize, fusion});
+    // Every option is checked (and serialized) whichever parts are used; the sub-layers' weights are
+    // adopted by this layer in build().
+    const sruOpts = sruOptions(args);
+    const cruOpts = cruOptions(args);
+    verifySRUOptions('SRU', sruOpts);
+    verifyCRUOptions('CRU', cruOpts);
+    this.unitOptions = {...sruOpts, ...cruOpts};
+    this.sruLayer = this.parts === 'cru' ? null : new SRU({name: `${this.name}_sru`, ...sruOpts});
+    this.cruLayer = this.parts === 'sru' ? null : new CRU({name: `${this.name}_cru`, ...cruOpts});
+  }
+
+  /** The SRU; a ValueError for variant 'cru', which has none. */
+  get sru(): SRU {
+    if (!this.sruLayer) throw new ValueError(`SCConv ${this.name} has parts '${this.parts}', which has no SRU; use parts ${partsWith('sru')}.`);
+    return this.sruLayer;
+  }
+
+  /** The CRU; a ValueError for variant 'sru', which has none. */
+  get cru(): CRU {
+    if (!this.cruLayer) throw new ValueError(`SCConv ${this.name} has parts '${this.parts}', which has no CRU; use parts ${partsWith('cru')}.`);
+    return this.cruLayer;
   }
 
   override build(inputShape: Shape | Shape[]): void {
     const shape = singleShape(inputShape);
     const c = channelsOf(shape, 'SCConv');
     this.checkInputChannels(c);
-    this.sru.build(shape);
-    this.cru.build(shape);
-    this._trainableWeights.push(...this.sru.trainableWeights, ...this.cru.trainableWeights);
+    for (const part of [this.sruLayer, this.cruLayer]) {
+      if (!part) continue;
+      part.build(shape);
+      this._trainableWeights.push(...part.trainableWeights);
+    }
+    const k = this.unitOptions.kernelSize;
+    if (this.parts === 'sru') this.convKernel = this.addWeight('conv_kernel', [k, k, c, this.filters ?? c], 'float32', kernelInit());
     if (this.needsProjection(c)) {
       this.projection = this.addWeight('proj', [1, 1, c, this.filters ?? c], 'float32', kernelInit());
     }
@@ -66,18 +111,31 @@ export class SCConv extends tf.layers.Layer {
   }
 
   checkInputChannels(channels: number): void {
-    this.sru.checkInputChannels(channels);
-    this.cru.checkInputChannels(channels);
+    this.sruLayer?.checkInputChannels(channels);
+    this.cruLayer?.checkInputChannels(channels);
   }
 
-  /** Whether the channel/stride adapter is needed for C input channels. */
+  /** Whether the channel/stride adapter is needed for C input channels (never for 'sru'). */
   needsProjection(channels: number): boolean {
-    return (this.filters != null && this.filters !== channels) || this.strides !== 1;
+    return this.parts !== 'sru' && ((this.filters != null && this.filters !== channels) || this.strides !== 1);
+  }
+
+  /** The variant's units on `x`, before the adapter: `[N, H, W, C]` (for 'sru': `[N, H/s, W/s, filters]`). */
+  private core(x: tf.Tensor4D, kwargs: Kwargs): tf.Tensor4D {
+    const sru = (t: tf.Tensor4D) => this.sru.call(t, kwargs) as tf.Tensor4D;
+    const cru = (t: tf.Tensor4D) => this.cru.call(t, kwargs) as tf.Tensor4D;
+    switch (this.parts) {
+      case 'sru-cru': return cru(sru(x));
+      case 'sru': return tf.conv2d(sru(x), this.convKernel!.read() as tf.Tensor4D, this.strides, 'same');
+      case 'cru': return cru(x);
+      case 'cru-sru': return sru(cru(x));
+      case 'parallel': return tf.add(sru(x), cru(x));
+    }
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
-      const y = this.cru.call(this.sru.call(singleInput(inputs), kwargs), kwargs) as tf.Tensor4D;
+      const y = this.core(singleInput(inputs), kwargs);
       if (!this.projection) return y;
       // A strided 1×1 conv keeps pixels 0, s, 2s, … (tf.stridedSlice would, but has no gradient).
       const kernel = this.projection.read() as tf.Tensor4D;
@@ -85,35 +143,50 @@ export class SCConv extends tf.layers.Layer {
     });
   }
 
-  /** SRU's importance map and gates {w, W1, W2} for input x. */
+  /** SRU's importance map and gates {w, W1, W2} for input x (for 'cru-sru': on CRU(x), the SRU's input). */
   gates(x: tf.Tensor4D): {w: tf.Tensor4D, W1: tf.Tensor4D, W2: tf.Tensor4D} {
-    return this.sru.gates(x);
+    const sru = this.sru;
+    if (!this.built) this.build(x.shape);
+    if (this.parts !== 'cru-sru') return sru.gates(x);
+    return tf.tidy(() => sru.gates(this.cru.call(x, {}) as tf.Tensor4D));
   }
 
-  /** CRU's β1, β2 for input x (x goes through the SRU first, as in the forward pass). */
+  /** CRU's β1, β2 for input x (for 'sru-cru' x goes through the SRU first, as in the forward pass). */
   betas(x: tf.Tensor4D): {beta1: tf.Tensor4D, beta2: tf.Tensor4D} {
+    const cru = this.cru;
     if (!this.built) this.build(x.shape);
-    return tf.tidy(() => this.cru.betas(this.sru.call(x, {}) as tf.Tensor4D));
+    if (this.parts !== 'sru-cru') return cru.betas(x);
+    return tf.tidy(() => cru.betas(this.sru.call(x, {}) as tf.Tensor4D));
   }
 
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     return convOutputShape(inputShape, this.strides, this.filters ?? (singleShape(inputShape)[3] as number));
   }
 
-  /** Multiply-accumulates for one image: CRU's convs plus the adapter's projection. */
+  /**
+   * Multiply-accumulates for one image: the CRU's convs (or, for 'sru', the k×k conv) plus the
+   * adapter's projection. SRU and the sum of 'parallel' are element-wise: not counted.
+   */
   macs(inputShape: Shape): number {
     const c = channelsOf(inputShape, 'SCConv');
     const [, h, w, out] = this.computeOutputShape(inputShape) as number[];
+    if (this.parts === 'sru') return convMacs(h * w, this.unitOptions.kernelSize, c, out);
     const cruPart = this.cru.macs(inputShape);
     return this.needsProjection(c) ? cruPart + convMacs(h * w, 1, c, out) : cruPart;
   }
 
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {
-      ...this.sru.options, ...this.cru.options, filters: this.filters, strides: this.strides,
+      ...this.unitOptions, ...this.sruLayer?.options, ...this.cruLayer?.options,  // the live values (threshold may change)
+      parts: this.parts, filters: this.filters, strides: this.strides,
     };
     Object.assign(config, super.getConfig());
     return config;
   }
 }
 tf.serialization.registerClass(SCConv);
+
+/** "'sru-cru', 'sru', 'cru-sru', 'parallel'": the variants that have `unit`, for error messages. */
+function partsWith(unit: 'sru' | 'cru'): string {
+  return SCCONV_PARTS.filter((p) => p === 'parallel' || p.includes(unit)).map((p) => `'${p}'`).join(', ');
+}
