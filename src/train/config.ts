@@ -6,6 +6,7 @@
  * lr 0.05, ×0.1 at 50% and 75% of 200 epochs, batch 128.
  */
 import { ValueError } from '../errors';
+import { SCCONV_PARTS, type SCConvParts } from '../layers/scconv';
 
 export interface TrainConfig {
   // model -------------------------------------------------------------------------------
@@ -18,6 +19,7 @@ export interface TrainConfig {
   gate: 'soft' | 'hard'; // SRU gate: paper text ('soft') or the blog's binary masks ('hard')
   fusion: 'pairwise' | 'global'; // CRU β: Eq. 6 per channel pair, or softmax over all 2C channels
   threshold: number; // SRU gate threshold (Eq. 3)
+  scconvParts: SCConvParts; // ablation variant: 'sru-cru' (SCConv), 'sru', 'cru', 'cru-sru', 'parallel'
   // data --------------------------------------------------------------------------------
   data: string; // CIFAR-10 folder or .tar.gz; '' = $SCCONV_DATA, then data/ cache, then download
   maxTrain: number; // train on the first N images (0 = all 50,000): quick runs
@@ -38,14 +40,14 @@ export interface TrainConfig {
   standardEpochs: number; // train standard convs for N epochs, then switch to `conv` to fine-tune
   betaBatch: number; // test images used to log the CRU β means each epoch (0 = off)
   // run ---------------------------------------------------------------------------------
-  out: string; // run folder; '' = runs/resnet{depth}_{conv}_seed{seed}
+  out: string; // run folder; '' = runs/resnet{depth}_{conv}_seed{seed} (conv scconv-{parts} for an ablation variant)
   budgetMinutes: number; // stop before overrunning this many minutes of this invocation (0 = none)
   backend: string; // tfjs backend the CLI asks initBackend for ('' = fastest available)
 }
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   depth: 20, width: 16, conv: 'scconv', placement: 'second', shortcut: 'B',
-  alpha: 0.5, gate: 'soft', fusion: 'pairwise', threshold: 0.5,
+  alpha: 0.5, gate: 'soft', fusion: 'pairwise', threshold: 0.5, scconvParts: 'sru-cru',
   data: '', maxTrain: 0, maxTest: 0, augment: true,
   epochs: 200, batch: 128, lr: 0.05, momentum: 0.9, weightDecay: 5e-4, decay: 'kernels', schedule: 'step', seed: 0,
   thresholdWarmup: false, sruOffEpochs: 0, standardEpochs: 0, betaBatch: 64,
@@ -70,6 +72,7 @@ export const CONFIG_SPEC: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   gate: { type: 'enum', help: "SRU gate: paper text ('soft') or the blog's binary masks ('hard')", values: ['soft', 'hard'] },
   fusion: { type: 'enum', help: "CRU beta: Eq. 6 per channel pair, or softmax over all 2C channels", values: ['pairwise', 'global'] },
   threshold: { type: 'float', help: "SRU gate threshold (Eq. 3)", min: 0, max: 1, open: true },
+  scconvParts: { type: 'enum', help: "ablation (Table 1 pattern): sru-cru = SCConv; sru = SRU + 3x3 conv; cru = CRU alone; cru-sru; parallel = SRU(x) + CRU(x)", values: SCCONV_PARTS },
   data: { type: 'string', help: "CIFAR-10 folder or .tar.gz ('' = $SCCONV_DATA, then data/, then download)" },
   maxTrain: { type: 'int', help: "train on the first N images (0 = all 50,000)", min: 0 },
   maxTest: { type: 'int', help: "evaluate on the first N test images (0 = all 10,000)", min: 0 },
@@ -86,7 +89,7 @@ export const CONFIG_SPEC: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   sruOffEpochs: { type: 'int', help: "SRU is the identity for the first N epochs", min: 0 },
   standardEpochs: { type: 'int', help: "standard convs for N epochs, then switch to --conv", min: 0 },
   betaBatch: { type: 'int', help: "test images for the per-epoch CRU beta means (0 = off)", min: 0 },
-  out: { type: 'string', help: "run folder ('' = runs/resnet{depth}_{conv}_seed{seed})" },
+  out: { type: 'string', help: "run folder ('' = runs/resnet{depth}_{conv}_seed{seed}; conv reads scconv-{parts} for a variant)" },
   budgetMinutes: { type: 'float', help: "stop before an epoch or batch would overrun (0 = none)", min: 0 },
   backend: { type: 'string', help: "tfjs backend for initBackend: node-gpu, node, webgpu, native, cpu ('' = fastest)" },
 };
@@ -133,6 +136,9 @@ export function resolveConfig(overrides: Partial<TrainConfig> = {}): TrainConfig
   if (config.standardEpochs >= config.epochs && config.standardEpochs > 0) {
     throw new ValueError(`TrainConfig expects standardEpochs < epochs (${config.epochs}) so that the switch to ${config.conv} happens, but received ${config.standardEpochs}.`);
   }
-  if (!config.out) config.out = `runs/resnet${config.depth}_${config.conv}_seed${config.seed}`;
+  if (!config.out) {
+    const conv = config.conv === 'scconv' && config.scconvParts !== 'sru-cru' ? `scconv-${config.scconvParts}` : config.conv;
+    config.out = `runs/resnet${config.depth}_${conv}_seed${config.seed}`;
+  }
   return config;
 }
