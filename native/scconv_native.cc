@@ -698,6 +698,37 @@ void channel_sums(const float* dy, const float* x, const float* mean, int64_t ro
   }
 }
 
+// sumProduct(a, b, out, outer, mid, inner): out[o, i] = Σ_m a[o, m, i]·b[o, m, i] — the gradient of
+// a broadcast multiply for the broadcast operand, without materialising dy·x.
+napi_value SumProduct(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const float* x = a.array<float>(0);
+  const float* y = a.array<float>(1);
+  float* out = a.array<float>(2);
+  const int64_t outer = a.integer(3), mid = a.integer(4), inner = a.integer(5);
+  const bool par = outer * mid * inner >= kParallelMin;
+  if (outer >= 2 * omp_get_max_threads() || !par) {
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t o = 0; o < outer; ++o) {
+      std::vector<double> acc(inner, 0.0);
+      const float* xb = x + o * mid * inner;
+      const float* yb = y + o * mid * inner;
+      for (int64_t m = 0; m < mid; ++m)
+        for (int64_t i = 0; i < inner; ++i) acc[i] += xb[m * inner + i] * yb[m * inner + i];
+      for (int64_t i = 0; i < inner; ++i) out[o * inner + i] = static_cast<float>(acc[i]);
+    }
+    return undefined(env);
+  }
+  std::vector<double> zeros(inner, 0.0), s1(inner), s2(inner);
+  std::vector<float> zf(inner, 0.f);
+  for (int64_t o = 0; o < outer; ++o) {
+    // channel_sums gives Σ b and Σ b·(a − 0) over the rows of [mid, inner].
+    channel_sums(y + o * mid * inner, x + o * mid * inner, zf.data(), mid, inner, s1.data(), s2.data());
+    for (int64_t i = 0; i < inner; ++i) out[o * inner + i] = static_cast<float>(s2[i]);
+  }
+  return undefined(env);
+}
+
 // batchNormGrad(dy, x, mean, variance, scale?, eps, c, dx, dmean, dvariance, dscale, doffset, full)
 //   The gradients of FusedBatchNorm with respect to each of its inputs (mean and variance treated as
 //   inputs, exactly as tfjs-core's gradient does), in two passes over dy and x.
@@ -800,7 +831,7 @@ napi_value Init(napi_env env, napi_value exports) {
   struct Fn { const char* name; napi_callback cb; };
   const Fn fns[] = {{"conv", Conv}, {"convImpl", ConvImpl}, {"binary", Binary}, {"unary", Unary},
                     {"addN", AddN}, {"reduce", Reduce}, {"broadcast", Broadcast}, {"copyRows", CopyRows}, {"slice", Slice}, {"matMul", MatMul},
-                    {"batchNorm", BatchNorm}, {"batchNormGrad", BatchNormGrad},
+                    {"batchNorm", BatchNorm}, {"sumProduct", SumProduct}, {"batchNormGrad", BatchNormGrad},
                     {"setThreads", SetThreads}, {"getThreads", GetThreads}, {"tuneMalloc", TuneMalloc}, {"version", Version}};
   for (const auto& f : fns) {
     napi_value fn;

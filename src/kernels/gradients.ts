@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { NATIVE_BATCH_NORM_GRAD, perChannel } from './batch_norm';
+import { contiguousSplit, NATIVE_SUM_PRODUCT } from './reduce';
 import { BACKEND_NAME, type NativeBackendLike } from './native_util';
 
 /** The name of the fused ReLU-gradient kernel: dx = x > 0 ? dy : 0 in one pass. */
@@ -57,6 +58,24 @@ export function registerNativeGradients(): void {
     const backend = tf.backend() as unknown as NativeBackendLike;
     if (!Array.isArray(dy) && backend.isZero(dy)) return { x: () => tf.clone(dy) };
     return stock(dy, saved, attrs);
+  });
+
+  // Multiply: the gradient of an operand that was broadcast is Σ dy·other over the broadcast axes,
+  // in one pass when those axes are one contiguous block (stock: a full-size product, then a sum).
+  override(tf.Multiply, (stock) => (dy, saved, attrs) => {
+    const [a, b] = saved;
+    const d = dy as tf.Tensor;
+    if (Array.isArray(dy) || a.dtype !== 'float32' || b.dtype !== 'float32') return stock(dy, saved, attrs);
+    const side = (self: tf.Tensor, other: tf.Tensor) => () => {
+      const axes = tf.backend_util.getReductionAxes(self.shape, d.shape);
+      if (axes.length === 0) return tf.mul(d, other);
+      if (tf.util.arraysEqual(other.shape, d.shape) && contiguousSplit(d.shape, axes) !== null) {
+        const summed = tf.engine().runKernel(NATIVE_SUM_PRODUCT, { a: d, b: other }, { axes }) as tf.Tensor;
+        return tf.reshape(summed, self.shape);
+      }
+      return tf.reshape(tf.sum(tf.mul(d, other), axes), self.shape);
+    };
+    return { a: side(a, b), b: side(b, a) };
   });
 
   // Sigmoid: dy·y·(1 − y) in one pass (stock: three full-size ops).

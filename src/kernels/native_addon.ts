@@ -22,6 +22,7 @@ export interface NativeAddon {
   addN(out: Float32Array, ...xs: Float32Array[]): void;
   reduce(op: number, x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
   broadcast(x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
+  sumProduct(a: Float32Array, b: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
             scale: Float32Array | null, epsilon: number, out: Float32Array, channels: number, act: number): void;
   batchNormGrad(dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array,

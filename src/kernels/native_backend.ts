@@ -14,7 +14,7 @@ import { registerNativeGradients } from './gradients';
 import { matMulKernels } from './matmul';
 import type { NativeAddon } from './native_addon';
 import { BACKEND_NAME } from './native_util';
-import { reduceKernels } from './reduce';
+import { reduceKernels, sumProductKernel } from './reduce';
 
 export { BACKEND_NAME as NATIVE_BACKEND_NAME };
 
@@ -152,7 +152,7 @@ function cpuKernelForNative(k: tf.KernelConfig): tf.KernelConfig {
 
 /** The kernels the native pack replaces (everything else is the cpu kernel). */
 export const nativeKernels: tf.KernelConfig[] = [
-  ...convKernels, ...elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
+  ...convKernels, ...elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel, sumProductKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
   ...matMulKernels,
 ];
 

@@ -66,3 +66,23 @@ export const reduceKernels: tf.KernelConfig[] = [
   reduceKernel(tf.Min, REDUCE.min, 'axis'),
   tile,
 ];
+
+/** The name of the fused multiply-and-reduce kernel (gradients.ts: Multiply's broadcast operand). */
+export const NATIVE_SUM_PRODUCT = 'NativeSumProduct';
+
+/**
+ * NativeSumProduct: inputs {a, b} of one shape, attr `axes` (one contiguous block) →
+ * Σ over axes of a·b, with the reduced axes kept as 1.
+ */
+export const sumProductKernel: tf.KernelConfig = withFallback(NATIVE_SUM_PRODUCT, ({ inputs, backend, attrs }: KernelArgs) => {
+  const { a, b } = inputs;
+  const axes = attrs!.axes as number[];
+  const outShape = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  if (backend.isZero(a) || backend.isZero(b)) return backend.zeros(outShape);
+  const av = f32(backend, a), bv = f32(backend, b);
+  const split = contiguousSplit(a.shape, axes);
+  if (!av || !bv || !split) throw new Error(`${NATIVE_SUM_PRODUCT} expects float32 inputs and contiguous axes`);
+  const out = output(backend, outShape);
+  backend.addon.sumProduct(av, bv, out.values, ...split);
+  return out.info;
+});

@@ -77,3 +77,9 @@ test('writing into a zerosLike array read out with dataSync leaves other zeros z
   if (b.dataSync()[0] !== 0) throw new Error('shared zeros were overwritten');
   tf.dispose([a, b]);
 });
+
+test('multiply gradient of a broadcast operand (one fused pass) on multi-threaded sizes matches cpu', { skip }, () => {
+  for (const b of [[16], [16, 1, 1, 16], [16, 16, 16, 1], [1, 16, 1, 16]]) {
+    gradsSameAsCpu(`mul [16,16,16,16] x [${b}]`, [{ shape: [16, 16, 16, 16] }, { shape: b }], tf.mul, 2e-4);
+  }
+});
