@@ -28,7 +28,7 @@ export interface CreateConvArgs {
   kernelSize?: number;
   /** Layer name. Defaults to an automatic unique name. */
   name?: string;
-  /** SCConv options (groupNum, threshold, gate, epsilon, alpha, squeezeRatio, groups, fusion). */
+  /** SCConv options (groupNum, threshold, gate, epsilon, alpha, squeezeRatio, groups, fusion, parts). */
   scconv?: Partial<SCConvLayerArgs>;
 }
 

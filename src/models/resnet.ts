@@ -37,7 +37,7 @@ export interface ResNetArgs {
   placement?: Placement;
   /** 'A': zero-padding identity (parameter-free); 'B': 1×1 projection + BN. Defaults to 'B'. */
   shortcut?: Shortcut;
-  /** SCConv options (α, r, g, threshold, gate, fusion …) passed to every SCConv. */
+  /** SCConv options (α, r, g, threshold, gate, fusion, parts: the ablation variant …) passed to every SCConv. */
   scconv?: Partial<SCConvLayerArgs>;
   /** Channels of the first stage; the stages have width, 2·width, 4·width. Defaults to 16 (the paper's). */
   width?: number;

@@ -4,6 +4,7 @@
  * measure the CRU fusion weights β1, β2 (Eq. 6) on a fixed batch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { SCConv } from '../layers/scconv';
 
 /** Every layer of `model`, depth first, including layers held in fields of composite layers. */
 export function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
@@ -53,7 +54,9 @@ interface BetaSource extends tf.layers.Layer {
  * The SCConvs' inputs come from one forward pass of a probe model that outputs them.
  */
 export function betaMeans(model: tf.LayersModel, x: tf.Tensor4D): Record<string, [number, number]> {
-  const sources = model.layers.filter((l) => typeof (l as Partial<BetaSource>).betas === 'function') as BetaSource[];
+  // An SCConv variant without a CRU (parts 'sru') has no β.
+  const hasBetas = (l: tf.layers.Layer) => typeof (l as Partial<BetaSource>).betas === 'function' && !(l instanceof SCConv && !l.cruLayer);
+  const sources = model.layers.filter(hasBetas) as BetaSource[];
   if (sources.length === 0) return {};
   const probe = tf.model({ inputs: model.inputs, outputs: sources.map((l) => l.input as tf.SymbolicTensor) });
   const out: Record<string, [number, number]> = {};

@@ -103,7 +103,7 @@ const convAt = (c: TrainConfig, epoch: number) => (epoch < c.standardEpochs ? 's
 function buildModel(c: TrainConfig, conv: TrainConfig['conv']): tf.LayersModel {
   return createResNet({
     depth: c.depth, width: c.width, conv, placement: c.placement, shortcut: c.shortcut, seed: c.seed,
-    scconv: { alpha: c.alpha, gate: c.gate, fusion: c.fusion, threshold: c.threshold },
+    scconv: { alpha: c.alpha, gate: c.gate, fusion: c.fusion, threshold: c.threshold, parts: c.scconvParts },
   });
 }
 
