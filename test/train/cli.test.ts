@@ -17,6 +17,7 @@ test('flags parse to TrainConfig keys: --key value, --key=value, booleans, --res
 test('unknown flags and bad values are errors naming the flag and the valid values', () => {
   assert.throws(() => parseTrainArgs(['--dpeth', '20']), /train expects flags among --depth, --width, .*--resume, --config, --help, but received --dpeth\./);
   assert.throws(() => parseTrainArgs(['--conv', 'sc']), /--conv expects one of standard, scconv, ghost, octave, but received "sc"\./);
+  assert.throws(() => parseTrainArgs(['--scconv-parts', 'sru+cru']), /--scconv-parts expects one of sru-cru, sru, cru, cru-sru, parallel, but received "sru\+cru"\./);
   assert.throws(() => parseTrainArgs(['--schedule', 'linear']), /--schedule expects one of step, cosine/);
   assert.throws(() => parseTrainArgs(['--epochs', '1.5']), /--epochs expects an integer >= 1, but received "1\.5"/);
   assert.throws(() => parseTrainArgs(['--lr', 'fast']), /--lr expects a number > 0, but received "fast"/);
