@@ -98,7 +98,6 @@ test("every shipped sweep row is a valid train command (the train CLI's own pars
   for (const name of ['table2', 'seed-resnet20', 'alpha', 'ablation']) {
     for (const budgetMinutes of [0, 20]) {
       for (const plan of planSweep(loadSweep(name), { budgetMinutes })) {
-        if (plan.settings.scconvParts !== undefined) continue; // needs layers the ablation asks for (see sweeps/ablation.json)
         const { config } = parseTrainArgs(plan.args);
         assert.equal(config.out, plan.runDir);
         assert.equal(config.budgetMinutes, budgetMinutes || undefined);
