@@ -47,6 +47,8 @@ export interface ReportRow {
   trainImages: number | null;
   /** Test images evaluated (maxTest, or all 10,000). */
   testImages: number | null;
+  /** Git commit the run's last attempt ran (from the runner's record), '+dirty' for uncommitted changes. */
+  code: string | null;
   /** Per-epoch test accuracy (%) of the run, for the learning-curve chart. */
   curve: number[];
 }
@@ -117,6 +119,7 @@ export async function collectRows(sweep: Sweep, options: ReportOptions = {}): Pr
         budgeted: mode !== 'full' || finite((config?.budgetMinutes as number) ?? 0) !== 0,
         trainImages: config ? (Number(config.maxTrain) > 0 ? Number(config.maxTrain) : 50000) : null,
         testImages: config ? (Number(config.maxTest) > 0 ? Number(config.maxTest) : 10000) : null,
+        code: readJson<{ code?: string | null }>(join(runDir, OUTCOME_FILE))?.code ?? null,
         curve: metrics.map((m) => 100 * m.testAcc),
       });
     }
@@ -152,6 +155,7 @@ export function reportTable(sweep: Sweep, rows: ReportRow[]): aq.ColumnTable {
     'Data, this repo': rows.map((r) => r.data ?? '—'),
     'Backend · machine': rows.map((r) => (r.backend ? `${r.backend} · ${r.machine ?? '?'}` : '—')),
     'Wall time': rows.map((r) => (r.wallSeconds === null ? '—' : formatDuration(r.wallSeconds))),
+    Code: rows.map((r) => r.code ?? '—'),
     's/epoch': rows.map((r) => (r.epochSeconds === null ? '—' : r.epochSeconds.toFixed(0))),
     Status: rows.map((r) => r.status),
   });

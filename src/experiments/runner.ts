@@ -11,7 +11,7 @@
  * Rows run in their own process group, so a Ctrl-C reaches them once, through the runner: SIGINT
  * and SIGTERM are passed on, the rows checkpoint and stop, and the same command resumes them.
  */
-import { spawn, ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatDuration } from '../cli/progress';
@@ -173,6 +173,7 @@ async function runRow(
   const fd = openSync(logFile, 'a');
   writeSync(fd, `\n=== ${new Date().toISOString()} ${argv.map(shellQuote).join(' ')}\n`);
   const started = Date.now();
+  const codeVersion = gitVersion(options.cwd);
   log(`${tag}: ${resume ? 'resuming' : 'starting'} (log: ${logFile})`);
   const child = spawn(argv[0], argv.slice(1), {
     cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', fd, fd], detached: true,
@@ -195,7 +196,7 @@ async function runRow(
   const summary = fresh ? readSummary(plan.runDir) : undefined;
   const base = { plan, resumed: resume, summary, exitCode: code, signal, seconds };
   const record = (status: RowStatus, message: string) =>
-    writeFileSync(join(plan.runDir, OUTCOME_FILE), JSON.stringify({ status, message, exitCode: code, signal, seconds, at: new Date().toISOString() }, null, 2) + '\n');
+    writeFileSync(join(plan.runDir, OUTCOME_FILE), JSON.stringify({ status, message, exitCode: code, signal, seconds, code: codeVersion, at: new Date().toISOString() }, null, 2) + '\n');
   if (code === 0 && (summary?.status === 'done' || summary?.status === 'budget')) {
     const message = describe(summary);
     log(`${tag}: ${summary.status} in ${formatDuration(seconds)}, ${message}`);
@@ -231,6 +232,16 @@ export function tail(file: string, n: number): string {
 
 function indent(text: string): string {
   return text.split('\n').map((l) => `    ${l}`).join('\n');
+}
+
+/** The code a row ran: the git commit, with '+dirty' when the working tree has changes; null outside git. */
+export function gitVersion(cwd?: string): string | null {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return git('rev-parse', '--short', 'HEAD') + (git('status', '--porcelain', '--untracked-files=no') ? '+dirty' : '');
+  } catch {
+    return null;
+  }
 }
 
 /** Quote an argument for a POSIX shell when it needs it. */

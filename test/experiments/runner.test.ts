@@ -52,7 +52,9 @@ test('a failed row is reported with its log tail and does not stop the others', 
   assert.equal(out[2].message, 'exited with code 3 without writing summary.json');
   assert.ok(lines.some((l) => /\[2\/4\] fake\/full\/bad: FAILED \(exited with code 1/.test(l) && l.includes('Error: boom')), lines.join('\n'));
   assert.match(out[0].message, /3\/3 epochs, best test acc 50\.00% \(CIFAR-10 \(JPEG-75 copy\)\)/);
-  assert.equal(JSON.parse(readFileSync(join(plans[1].runDir, 'runner.json'), 'utf8')).message, 'exited with code 1 without writing summary.json');
+  const record = JSON.parse(readFileSync(join(plans[1].runDir, 'runner.json'), 'utf8'));
+  assert.equal(record.message, 'exited with code 1 without writing summary.json');
+  assert.match(record.code, /^[0-9a-f]{7,}(\+dirty)?$/); // the commit the row ran (tests run inside the repo)
   assert.equal(rowState(plans[0].runDir).state, 'finished');
   assert.equal(rowState(plans[2].runDir).state, 'resume');
 });
