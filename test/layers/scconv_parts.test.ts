@@ -89,6 +89,18 @@ describe('SCConv parts: outputs', () => {
       assert.ok(maxDiff(layer.apply(x) as tf.Tensor, want) < 1e-5);
     }
   });
+
+  it('every trainable weight of every variant gets a finite, non-zero gradient', () => {
+    for (const parts of SCCONV_PARTS) {
+      const layer = variant(parts, {filters: 32, strides: 2});
+      const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+      const {grads} = tf.variableGrads(() => tf.sum(tf.square(layer.apply(x) as tf.Tensor)) as tf.Scalar, vars);
+      for (const v of vars) {
+        const g = grads[v.name];
+        assert.ok(g && g.isFinite().all().dataSync()[0] === 1 && tf.max(tf.abs(g)).dataSync()[0] > 0, `${parts}: ${v.name}`);
+      }
+    }
+  });
 });
 
 describe('SCConv parts: gates, betas, errors', () => {
