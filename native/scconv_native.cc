@@ -365,7 +365,7 @@ inline float unary(float x, float alpha) {
 template <int OP>
 void unary_loop(const float* x, float* out, int64_t n, float alpha) {
   // simd: with -fno-math-errno GCC calls glibc's vector expf/logf/tanhf (libmvec) here.
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin / 4)
+#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
   for (int64_t k = 0; k < n; ++k) out[k] = unary<OP>(x[k], alpha);
 }
 

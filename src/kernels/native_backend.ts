@@ -25,9 +25,10 @@ export interface Provenance { op: 'mean' | 'square' | 'sub'; a: tf.DataId; b?: t
  * Most bytes of freed buffers kept for reuse: a third of the machine's memory. The pool only ever
  * holds buffers of the working set that were freed, so a step's next allocations reuse them; a
  * smaller cap (1 GiB was tried) left ResNet-56 at half its expected speed, paying page faults and
- * garbage collections for the rest.
+ * garbage collections for the rest. `SCCONV_POOL_MB` overrides it.
  */
-const POOL_LIMIT_BYTES = Math.floor(os.totalmem() / 3);
+const POOL_LIMIT_BYTES = Number(process.env.SCCONV_POOL_MB) > 0
+  ? Number(process.env.SCCONV_POOL_MB) * 2 ** 20 : Math.floor(os.totalmem() / 3);
 
 /**
  * MathBackendCPU plus the addon handle the native kernels reach through `backend.addon`, and a
