@@ -115,7 +115,8 @@ async function runWorker(modelName: string, o: BenchOptions): Promise<Record<str
   const profile = o.profile ? instrumentKernels(tf.getBackend(), o.profileShapes) : null;
   const result: Record<string, unknown> = {
     model: modelName, backend: chosen.name, threads: o.threads, batch: o.batch,
-    params: model.countParams(),
+    // Trainable weights only, as PyTorch's count (countParams() adds BatchNorm's moving statistics).
+    params: model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape), 0),
   };
   const times: number[] = [];
   if (o.inference) {
