@@ -116,7 +116,7 @@ async function runWorker(modelName: string, o: BenchOptions): Promise<Record<str
   const result: Record<string, unknown> = {
     model: modelName, backend: chosen.name, threads: o.threads, batch: o.batch,
     // Trainable weights only, as PyTorch's count (countParams() adds BatchNorm's moving statistics).
-    params: model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape), 0),
+    params: model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0),
   };
   const times: number[] = [];
   if (o.inference) {
