@@ -125,7 +125,9 @@ async function runWorker(modelName: string, o: BenchOptions): Promise<Record<str
       const ts: number[] = [];
       for (let s = 0; s < o.warmup + o.steps; s++) {
         const t0 = performance.now();
-        tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
+        const y = tf.tidy(() => model.apply(x, { training: false }) as tf.Tensor);
+        await y.data(); // waits for the result; webgpu in Node has no synchronous read
+        y.dispose();
         if (s >= o.warmup) ts.push(performance.now() - t0);
       }
       x.dispose();
@@ -140,7 +142,7 @@ async function runWorker(modelName: string, o: BenchOptions): Promise<Record<str
     for (let s = 0; s < o.warmup + o.steps; s++) {
       if (s === o.warmup) profile?.clear();
       const t0 = performance.now();
-      trainStep(model, opt, x, y, labels, 0.1);
+      await trainStep(model, opt, x, y, labels, 0.1);
       if (s >= o.warmup) times.push(performance.now() - t0);
     }
     const ms = median(times);

@@ -53,19 +53,26 @@ interface BetaSource extends tf.layers.Layer {
  * layer name: `{ s1b1_conv2: [meanβ1, meanβ2], … }`. Empty for a model without SCConv.
  * The SCConvs' inputs come from one forward pass of a probe model that outputs them.
  */
-export function betaMeans(model: tf.LayersModel, x: tf.Tensor4D): Record<string, [number, number]> {
+export async function betaMeans(model: tf.LayersModel, x: tf.Tensor4D): Promise<Record<string, [number, number]>> {
   // An SCConv variant without a CRU (parts 'sru') has no β.
   const hasBetas = (l: tf.layers.Layer) => typeof (l as Partial<BetaSource>).betas === 'function' && !(l instanceof SCConv && !l.cruLayer);
   const sources = model.layers.filter(hasBetas) as BetaSource[];
   if (sources.length === 0) return {};
   const probe = tf.model({ inputs: model.inputs, outputs: sources.map((l) => l.input as tf.SymbolicTensor) });
-  const out: Record<string, [number, number]> = {};
-  tf.tidy(() => {
+  const means = tf.tidy(() => {
     const inputs = [probe.predict(x)].flat() as tf.Tensor4D[];
-    sources.forEach((layer, i) => {
+    return tf.stack(sources.map((layer, i) => {
       const { beta1, beta2 } = layer.betas(inputs[i]);
-      out[layer.name] = [beta1.mean().dataSync()[0], beta2.mean().dataSync()[0]];
-    });
+      return tf.stack([beta1.mean(), beta2.mean()]);
+    })); // (layers, 2)
   });
+  let values: Float32Array;
+  try {
+    values = (await means.data()) as Float32Array; // one asynchronous read (webgpu in Node has no sync read)
+  } finally {
+    means.dispose();
+  }
+  const out: Record<string, [number, number]> = {};
+  sources.forEach((layer, i) => { out[layer.name] = [values[2 * i], values[2 * i + 1]]; });
   return out;
 }

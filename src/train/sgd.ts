@@ -51,11 +51,13 @@ export class SgdMomentum {
     });
   }
 
-  state(): SgdState {
+  /** The velocities read out (asynchronously: webgpu in Node has no synchronous read). */
+  async state(): Promise<SgdState> {
+    const values = await Promise.all(this.velocities.map((v) => v.data() as Promise<Float32Array>));
     return {
       momentum: this.momentum,
       weightDecay: this.weightDecay,
-      velocities: this.velocities.map((v, i) => ({ name: this.params[i].name, shape: v.shape, values: v.dataSync() as Float32Array })),
+      velocities: this.velocities.map((v, i) => ({ name: this.params[i].name, shape: v.shape, values: values[i] })),
     };
   }
 

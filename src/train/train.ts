@@ -169,12 +169,15 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
 
   const progress = (e: number, s: number) => `${e} epochs${s ? ` + ${s} batches` : ''}`;
   let saved = ckpt ? progress(ckpt.epoch, ckpt.step) : ''; // what the checkpoint on disk holds
-  const save = () => {
+  // Reads weights and velocities asynchronously: webgpu in Node has no synchronous read.
+  const save = async () => {
+    const values = await Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>));
+    const optimizer = await opt.state();
     saved = progress(epoch, step);
     saveCheckpoint(config.out, {
       epoch, step, partial, rng: { seed: config.seed, epoch, step }, config, bestTestAcc: best, wallSeconds: wall(),
-      weights: model.weights.map((w) => ({ name: w.name, shape: w.shape as number[], values: w.read().dataSync() as Float32Array })),
-      optimizer: opt.state(),
+      weights: model.weights.map((w, i) => ({ name: w.name, shape: w.shape as number[], values: values[i] })),
+      optimizer,
     });
   };
   const finish = (status: TrainStatus, message: string): TrainSummary => {
@@ -223,7 +226,7 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
     for (const b of batches(data.train, { ...trainOpts, epoch })) {
       if (i++ < step) { tf.dispose([b.x, b.y]); continue; } // trained before the resume
       const stepStart = Date.now();
-      const r = trainStep(model, opt, b.x, b.y, b.labels, lr);
+      const r = await trainStep(model, opt, b.x, b.y, b.labels, lr);
       const stepSeconds = (Date.now() - stepStart) / 1000;
       throughput.images += b.labels.length;
       throughput.seconds += stepSeconds;
@@ -237,23 +240,23 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
       hooks.onStep?.({ epoch, step, steps, seen: partial.seen, images, loss: r.loss });
       await yieldToEventLoop(); // lets SIGINT/SIGTERM handlers run
       if (budget > 0 && step < steps && (Date.now() - started) / 1000 + stepSeconds > budget) {
-        save(); // the next batch would overrun: stop mid-epoch, resumable exactly
+        await save(); // the next batch would overrun: stop mid-epoch, resumable exactly
         return finish('budget', `stopped at epoch ${epoch + 1}, batch ${step} of ${steps}: the next batch (~${stepSeconds.toFixed(0)} s) would overrun --budget-minutes ${config.budgetMinutes}; checkpoint written. Continue exactly with --resume.`);
       }
       if (hooks.stopRequested?.()) {
-        save();
+        await save();
         return finish('interrupted', `interrupted at epoch ${epoch + 1}, batch ${step} of ${steps}; checkpoint written to ${path.join(config.out, 'checkpoint')}. Continue exactly with --resume.`);
       }
     }
     const trainSeconds = (Date.now() - t0) / 1000;
 
     // ---- evaluate, log, checkpoint --------------------------------------------------------
-    const testAcc = evaluate(model, batches(data.test, testOpts));
+    const testAcc = await evaluate(model, batches(data.test, testOpts));
     const row: EpochMetrics = {
       epoch: epoch + 1, conv: modelConv, lr, threshold, sru: sruOn,
       trainLoss: partial.lossSum / partial.seen, trainAcc: partial.correct / partial.seen, testAcc,
       imagesPerSec: images / trainSeconds, epochSeconds: (Date.now() - t0) / 1000, wallSeconds: wall(),
-      betas: probe ? betaMeans(model, probe.x) : {},
+      betas: probe ? await betaMeans(model, probe.x) : {},
     };
     appendMetrics(config.out, row);
     best = Math.max(best, testAcc);
@@ -261,7 +264,7 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
     epoch++;
     step = 0;
     partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
-    save();
+    await save();
     hooks.onEpoch?.(row, model);
   }
   return finish('done', `finished ${config.epochs} epochs: test accuracy ${(100 * (last?.testAcc ?? NaN)).toFixed(2)}% (best ${(100 * best).toFixed(2)}%) on ${data.label}.`);

@@ -210,11 +210,11 @@ describe('SCConv parts in a ResNet and the trainer', () => {
     assert.deepEqual(complexity('scconv', 'parallel'), scc);
   });
 
-  it('β logging skips variants without a CRU', () => {
+  it('β logging skips variants without a CRU', async () => {
     const probe = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     for (const [parts, count] of [['sru', 0], ['cru', 3]] as const) {
       const m = createResNet({depth: 8, width: 8, conv: 'scconv', scconv: {parts}});
-      assert.equal(Object.keys(betaMeans(m, probe)).length, count, parts);
+      assert.equal(Object.keys(await betaMeans(m, probe)).length, count, parts);
       m.dispose();
     }
   });

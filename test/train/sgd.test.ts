@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { SgdMomentum } from '../../src/train/sgd';
 
-test('SGD momentum + coupled weight decay matches torch.optim.SGD arithmetic, by hand', () => {
+test('SGD momentum + coupled weight decay matches torch.optim.SGD arithmetic, by hand', async () => {
   // w = [1, -2] decays (a kernel), b = [0.5] does not (a bias). μ = 0.9, λ = 0.1, lr = 0.5.
   const w = tf.variable(tf.tensor1d([1, -2]));
   const b = tf.variable(tf.tensor1d([0.5]));
@@ -18,16 +18,16 @@ test('SGD momentum + coupled weight decay matches torch.optim.SGD arithmetic, by
   opt.step([tf.tensor1d([0, 0]), tf.tensor1d([2])], 0.1);
   assert.deepEqual([...w.dataSync()].map((v) => +v.toFixed(5)), [0.8145, -2.097]);
   assert.deepEqual([...b.dataSync()].map((v) => +v.toFixed(5)), [-0.29]);
-  const state = opt.state();
+  const state = await opt.state();
   assert.deepEqual(state.velocities.map((v) => [...v.values].map((x) => +x.toFixed(5))), [[0.355, -0.03], [2.9]]);
 
   // The state round-trips into a fresh optimizer exactly.
   const opt2 = new SgdMomentum([{ name: 'w', variable: w, decay: true }, { name: 'b', variable: b, decay: false }], 0.9, 0.1);
   opt2.loadState(state);
-  assert.deepEqual(opt2.state().velocities.map((v) => [...v.values]), state.velocities.map((v) => [...v.values]));
+  assert.deepEqual((await opt2.state()).velocities.map((v) => [...v.values]), state.velocities.map((v) => [...v.values]));
   assert.throws(() => opt2.loadState({ ...state, velocities: state.velocities.slice(1) }), /expects 2 velocities, but received 1/);
   // A null gradient (weight not used this step) leaves the weight and its velocity alone, like PyTorch.
   opt.step([tf.tensor1d([1, 1]), null], 0.1);
   assert.deepEqual([...b.dataSync()].map((v) => +v.toFixed(5)), [-0.29]);
-  assert.deepEqual([...opt.state().velocities[1].values].map((x) => +x.toFixed(5)), [2.9]);
+  assert.deepEqual([...(await opt.state()).velocities[1].values].map((x) => +x.toFixed(5)), [2.9]);
 });

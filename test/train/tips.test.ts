@@ -30,14 +30,14 @@ test('setSRU: disabled SRU is the identity (SCConv = CRU alone); the threshold i
   assert.notDeepEqual([...(layer.apply(x) as tf.Tensor).dataSync()], [...on.dataSync()]);
 });
 
-test('betaMeans: one [mean β1, mean β2] per SCConv, summing to 1 with pairwise fusion (Eq. 6)', () => {
+test('betaMeans: one [mean β1, mean β2] per SCConv, summing to 1 with pairwise fusion (Eq. 6)', async () => {
   const model = createResNet({ depth: 8, width: 8, conv: 'scconv', seed: 1 });
-  const betas = betaMeans(model, tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D);
+  const betas = await betaMeans(model, tf.randomNormal([4, 32, 32, 3], 0, 1, 'float32', 3) as tf.Tensor4D);
   assert.deepEqual(Object.keys(betas), ['s1b1_conv2', 's2b1_conv2', 's3b1_conv2']);
   for (const [b1, b2] of Object.values(betas)) {
     assert.ok(b1 > 0 && b1 < 1 && Math.abs(b1 + b2 - 1) < 1e-5, `${b1} ${b2}`);
   }
-  assert.deepEqual(betaMeans(createResNet({ depth: 8, width: 4 }), tf.zeros([1, 32, 32, 3])), {});
+  assert.deepEqual(await betaMeans(createResNet({ depth: 8, width: 4 }), tf.zeros([1, 32, 32, 3])), {});
 });
 
 test('transferWeights copies every layer both models share (not the replaced convs), with their velocities', () => {
