@@ -18,7 +18,7 @@ export { batches, batchCount, epochOrder, fillBatch, CIFAR10_MEAN, CIFAR10_STD }
 export type { Batch, BatchOptions } from './data/batches';
 export { Rng } from './data/rng';
 export type { RngState } from './data/rng';
-export { ProgressBar } from './cli/progress';
+export { ProgressBar } from './util/progress';
 export { GroupNorm, groupNorm, normalizedGamma } from './layers/group_norm';
 export type { GroupNormLayerArgs } from './layers/group_norm';
 export { SRU, sru, sruGates, SRU_GATES } from './layers/sru';

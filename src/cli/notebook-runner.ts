@@ -12,7 +12,7 @@ import * as path from 'path';
 
 import { ValueError } from '../errors';
 import { notebookEnv } from '../viz/notebook-env';
-import { ProgressBar } from './progress';
+import { ProgressBar } from '../util/progress';
 
 /** A notebook as nbformat 4 stores it (only the fields the runner reads). */
 export interface NotebookJson {

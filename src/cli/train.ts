@@ -14,7 +14,7 @@ import type { Cifar10 } from '../data/cifar10';
 import { ValueError } from '../errors';
 import { CONFIG_SPEC, DEFAULT_CONFIG, describeSpec, type TrainConfig } from '../train/config';
 import { train, type TrainSummary } from '../train/train';
-import { ProgressBar } from './progress';
+import { ProgressBar } from '../util/progress';
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 const FLAGS = new Map(Object.keys(CONFIG_SPEC).map((k) => [kebab(k), k as keyof TrainConfig]));

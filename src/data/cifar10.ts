@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { ProgressBar } from '../cli/progress';
+import { ProgressBar } from '../util/progress';
 import { DataError } from '../errors';
 import { download, DownloadError } from './download';
 import {

@@ -12,7 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from '
 import { join, relative } from 'node:path';
 import { escapeHtml, figureHtml, tableHtml } from '../viz/display';
 import { barChart, lineChart, type Series } from '../viz/figure';
-import { formatDuration } from '../cli/progress';
+import { formatDuration } from '../util/progress';
 import { writeFileAtomic } from '../train/run_files';
 import { OUTCOME_FILE, readSummary } from './runner';
 import { modeName, type Args, type Sweep } from './sweep';

@@ -14,7 +14,7 @@
 import { execFileSync, spawn, ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatDuration } from '../cli/progress';
+import { formatDuration } from '../util/progress';
 import type { RowPlan } from './sweep';
 
 /** The fields of the trainer's summary.json that the runner and the report read. */

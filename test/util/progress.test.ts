@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProgressBar, formatBytes, formatCount, formatDuration } from '../../src/cli/progress';
+import { ProgressBar, formatBytes, formatCount, formatDuration } from '../../src/util/progress';
 
 function fakeStream(isTTY: boolean) {
   const writes: string[] = [];
