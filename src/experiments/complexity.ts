@@ -5,8 +5,8 @@
  */
 import { countFlops, countParams } from '../analysis/complexity';
 import { parseTrainArgs } from '../cli/train';
-import { createResNet } from '../models/resnet';
 import { resolveConfig } from '../train/config';
+import { buildModel } from '../train/train';
 import type { ComplexityFn } from './report';
 import { trainArgs } from './sweep';
 
@@ -14,10 +14,7 @@ export const modelComplexity: ComplexityFn = async (settings) => {
   let model;
   try {
     const c = resolveConfig(parseTrainArgs(trainArgs(settings)).config);
-    model = createResNet({
-      depth: c.depth, conv: c.conv, placement: c.placement, shortcut: c.shortcut,
-      scconv: { alpha: c.alpha, gate: c.gate, fusion: c.fusion, threshold: c.threshold, parts: c.scconvParts },
-    });
+    model = buildModel(c);
     return { params: countParams(model), flops: countFlops(model, [32, 32, 3]) };
   } catch {
     return null; // a row the library cannot build (its flags are reported when it runs)

@@ -100,7 +100,8 @@ function resumeConfig(saved: TrainConfig, overrides: Partial<TrainConfig>): Trai
 /** The conv trained in epoch `epoch` (0-based): standard before the seed blog's switch. */
 const convAt = (c: TrainConfig, epoch: number) => (epoch < c.standardEpochs ? 'standard' : c.conv);
 
-function buildModel(c: TrainConfig, conv: TrainConfig['conv']): tf.LayersModel {
+/** The model a TrainConfig describes (with `conv` in its block convs): one mapping for training and reports. */
+export function buildModel(c: TrainConfig, conv: TrainConfig['conv'] = c.conv): tf.LayersModel {
   return createResNet({
     depth: c.depth, width: c.width, conv, placement: c.placement, shortcut: c.shortcut, seed: c.seed,
     scconv: { alpha: c.alpha, gate: c.gate, fusion: c.fusion, threshold: c.threshold, parts: c.scconvParts },
