@@ -15,15 +15,6 @@ export class ValueError extends Error {
   }
 }
 
-/** Something this library does not (yet) support was asked for. */
-export class NotImplementedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotImplementedError';
-    Object.setPrototypeOf(this, NotImplementedError.prototype);
-  }
-}
-
 /** Data on disk is missing, truncated or corrupt. */
 export class DataError extends Error {
   constructor(message: string) {

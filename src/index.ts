@@ -5,7 +5,7 @@
  */
 
 // public API
-export { ValueError, NotImplementedError, DataError } from './errors';
+export { ValueError, DataError } from './errors';
 export { initBackend, BACKEND_CHOICES } from './backend';
 export type { BackendChoice, BackendChoiceResult, BackendOptions } from './backend';
 export * from './viz/index';
