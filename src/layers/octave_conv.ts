@@ -28,7 +28,19 @@ export interface OctaveWeights {
 }
 
 const pool2 = (x: tf.Tensor4D): tf.Tensor4D => tf.avgPool(x, 2, 2, 'valid');
-const up2 = (x: tf.Tensor4D): tf.Tensor4D => tf.image.resizeNearestNeighbor(x, [x.shape[1] * 2, x.shape[2] * 2]);
+/**
+ * 2× nearest upsampling. Its gradient (each 2×2 block of dy summed) is taken as 4 · avgPool(dy):
+ * exact (powers of two), and correct on every backend, whereas tfjs-backend-cpu 4.22's
+ * ResizeNearestNeighborGrad reads dy at the images' batch offset, so for batch > 1 it returns
+ * wrong gradients for every image after the first.
+ */
+const up2 = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const x = args[0] as tf.Tensor4D;
+  return {
+    value: tf.image.resizeNearestNeighbor(x, [x.shape[1] * 2, x.shape[2] * 2]),
+    gradFunc: (dy: tf.Tensor) => tf.mul(tf.avgPool(dy as tf.Tensor4D, 2, 2, 'valid'), 4),
+  };
+}) as (x: tf.Tensor4D) => tf.Tensor4D;
 const conv = (x: tf.Tensor4D, k: tf.Tensor4D): tf.Tensor4D => tf.conv2d(x, k, 1, 'same');
 
 /** Octave conv forward on a full-resolution NHWC tensor with even height and width. */

@@ -88,6 +88,20 @@ describe('SCConv gradients', () => {
     assert.ok(last < 0.8 * first, `loss ${first} → ${last}`);
   });
 
+  it("OctaveConv: a batch's input gradient equals each image's own (no mixing across the batch)", () => {
+    // Guards the upsampling gradient: tfjs-backend-cpu's ResizeNearestNeighborGrad mixes images.
+    const layer = new OctaveConv({filters: 8});
+    const x = tf.randomNormal([3, 4, 4, 8], 0, 1, 'float32', 41) as tf.Tensor4D;
+    const r = tf.randomNormal([3, 4, 4, 8], 0, 1, 'float32', 42);
+    const grad = (xs: tf.Tensor, rs: tf.Tensor) => tf.grad((t: tf.Tensor) => tf.sum(tf.mul(layer.apply(t) as tf.Tensor, rs)))(xs);
+    const whole = grad(x, r).arraySync() as number[][][][];
+    for (let i = 0; i < 3; i++) {
+      const own = grad(tf.slice(x, [i], [1]), tf.slice(r, [i], [1])).arraySync() as number[][][][];
+      const a = whole[i].flat(2), b = own[0].flat(2);
+      assert.ok(a.every((v, j) => Math.abs(v - b[j]) < 1e-5), `image ${i}: batch gradient differs from its own`);
+    }
+  });
+
   it('every custom layer trains, and training steps leak no tensors', () => {
     const input = tf.input({shape: [8, 8, 16]});
     let y = new SCConv().apply(input) as tf.SymbolicTensor;
