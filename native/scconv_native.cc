@@ -537,6 +537,70 @@ napi_value Broadcast(napi_env env, napi_callback_info info) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// k×k blocks on NHWC: average pooling with window = stride (OctaveConv's pool), integer-factor
+// nearest-neighbour upsampling, and their gradients
+// ---------------------------------------------------------------------------------------------
+
+// blockReduce(x, out, n, h, w, c, k, scale): out[n, i, j, :] = scale · Σ_{a,b<k} x[n, k·i+a, k·j+b, :]
+// with out [n, ⌊h/k⌋, ⌊w/k⌋, c] (AvgPool with filter = stride = k, 'valid', at scale 1/k²;
+// the gradient of a k× nearest upsampling at scale 1).
+napi_value BlockReduce(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const float* x = a.array<float>(0);
+  float* out = a.array<float>(1);
+  const int64_t n = a.integer(2), h = a.integer(3), w = a.integer(4), c = a.integer(5), k = a.integer(6);
+  const float scale = static_cast<float>(a.number(7));
+  const int64_t oh = h / k, ow = w / k, rows = n * oh;
+#pragma omp parallel for schedule(static) if (rows * ow * c * k * k >= kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t b = r / oh, i = r % oh;
+    for (int64_t j = 0; j < ow; ++j) {
+      float* o = out + (r * ow + j) * c;
+      for (int64_t ch = 0; ch < c; ++ch) o[ch] = 0.f;
+      for (int64_t di = 0; di < k; ++di) {
+        for (int64_t dj = 0; dj < k; ++dj) {
+          const float* src = x + ((b * h + i * k + di) * w + j * k + dj) * c;
+          for (int64_t ch = 0; ch < c; ++ch) o[ch] += src[ch];
+        }
+      }
+      for (int64_t ch = 0; ch < c; ++ch) o[ch] *= scale;
+    }
+  }
+  return undefined(env);
+}
+
+// blockSpread(x, out, n, h, w, c, k, outH, outW, scale): out[n, y, z, :] = scale · x[n, ⌊y/k⌋, ⌊z/k⌋, :]
+// for y < k·h, z < k·w and 0 elsewhere, with x [n, h, w, c] and out [n, outH, outW, c]
+// (k× nearest upsampling at scale 1; the AvgPool gradient at scale 1/k², outH ≥ k·h).
+napi_value BlockSpread(napi_env env, napi_callback_info info) {
+  Args a(env, info);
+  const float* x = a.array<float>(0);
+  float* out = a.array<float>(1);
+  const int64_t n = a.integer(2), h = a.integer(3), w = a.integer(4), c = a.integer(5), k = a.integer(6),
+                oh = a.integer(7), ow = a.integer(8);
+  const float scale = static_cast<float>(a.number(9));
+  const int64_t rows = n * oh;
+#pragma omp parallel for schedule(static) if (rows * ow * c >= kParallelMin)
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t b = r / oh, y = r % oh;
+    float* o = out + r * ow * c;
+    if (y >= h * k) {
+      std::memset(o, 0, sizeof(float) * ow * c);
+      continue;
+    }
+    for (int64_t z = 0; z < ow; ++z) {
+      if (z >= w * k) {
+        std::memset(o + z * c, 0, sizeof(float) * (ow - z) * c);
+        break;
+      }
+      const float* src = x + ((b * h + y / k) * w + z / k) * c;
+      for (int64_t ch = 0; ch < c; ++ch) o[z * c + ch] = scale * src[ch];
+    }
+  }
+  return undefined(env);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Copies: strided rows (Concat, SplitV) and N-d slices
 // ---------------------------------------------------------------------------------------------
 
@@ -830,7 +894,7 @@ napi_value Version(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   struct Fn { const char* name; napi_callback cb; };
   const Fn fns[] = {{"conv", Conv}, {"convImpl", ConvImpl}, {"binary", Binary}, {"unary", Unary},
-                    {"addN", AddN}, {"reduce", Reduce}, {"broadcast", Broadcast}, {"copyRows", CopyRows}, {"slice", Slice}, {"matMul", MatMul},
+                    {"addN", AddN}, {"reduce", Reduce}, {"broadcast", Broadcast}, {"blockReduce", BlockReduce}, {"blockSpread", BlockSpread}, {"copyRows", CopyRows}, {"slice", Slice}, {"matMul", MatMul},
                     {"batchNorm", BatchNorm}, {"sumProduct", SumProduct}, {"batchNormGrad", BatchNormGrad},
                     {"setThreads", SetThreads}, {"getThreads", GetThreads}, {"tuneMalloc", TuneMalloc}, {"version", Version}};
   for (const auto& f : fns) {

@@ -22,6 +22,11 @@ export interface NativeAddon {
   addN(out: Float32Array, ...xs: Float32Array[]): void;
   reduce(op: number, x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
   broadcast(x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
+  /** out[n,i,j,:] = scale·Σ of x's k×k block (i, j); out is [n, ⌊h/k⌋, ⌊w/k⌋, c]. */
+  blockReduce(x: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, k: number, scale: number): void;
+  /** out[n,y,z,:] = scale·x[n,⌊y/k⌋,⌊z/k⌋,:] inside the k·h × k·w corner of out [n, outH, outW, c], 0 outside. */
+  blockSpread(x: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, k: number,
+              outH: number, outW: number, scale: number): void;
   sumProduct(a: Float32Array, b: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
             scale: Float32Array | null, epsilon: number, out: Float32Array, channels: number, act: number): void;

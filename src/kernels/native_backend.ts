@@ -9,6 +9,7 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { batchNormKernels } from './batch_norm';
 import { convKernels } from './conv';
 import { copyKernels } from './copy';
+import { poolKernels } from './pool';
 import { elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel } from './elementwise';
 import { registerNativeGradients } from './gradients';
 import { matMulKernels } from './matmul';
@@ -154,7 +155,7 @@ function cpuKernelForNative(k: tf.KernelConfig): tf.KernelConfig {
 /** The kernels the native pack replaces (everything else is the cpu kernel). */
 export const nativeKernels: tf.KernelConfig[] = [
   ...convKernels, ...elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel, sumProductKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
-  ...matMulKernels,
+  ...matMulKernels, ...poolKernels,
 ];
 
 /**
