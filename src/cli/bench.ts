@@ -18,15 +18,23 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { ValueError } from '../errors';
 import { createResNet } from '../models/resnet';
+import type { ConvKind } from '../layers/create_conv';
 import { SgdMomentum } from '../train/sgd';
 import { trainStep } from '../train/step';
 
-/** Benchmark models: name → ResNet depth and conv kind. */
-export const BENCH_MODELS: Record<string, { depth: number; conv: 'standard' | 'scconv' }> = {
-  'resnet20': { depth: 20, conv: 'standard' },
-  'resnet20-scconv': { depth: 20, conv: 'scconv' },
-  'resnet56': { depth: 56, conv: 'standard' },
-  'resnet56-scconv': { depth: 56, conv: 'scconv' },
+/**
+ * Benchmark models: name → ResNet depth, conv kind and placement. The default set is the four the
+ * PyTorch reference script also builds; Ghost and Octave run only on request (no PyTorch side).
+ */
+export const BENCH_MODELS: Record<string, { depth: number; conv: ConvKind; placement?: 'second' | 'both'; torch: boolean }> = {
+  'resnet20': { depth: 20, conv: 'standard', torch: true },
+  'resnet20-scconv': { depth: 20, conv: 'scconv', torch: true },
+  'resnet56': { depth: 56, conv: 'standard', torch: true },
+  'resnet56-scconv': { depth: 56, conv: 'scconv', torch: true },
+  'resnet20-ghost': { depth: 20, conv: 'ghost', torch: false },
+  'resnet20-octave': { depth: 20, conv: 'octave', torch: false },
+  'resnet56-ghost': { depth: 56, conv: 'ghost', placement: 'both', torch: false },
+  'resnet56-octave': { depth: 56, conv: 'octave', torch: false },
 };
 
 export interface BenchOptions {
@@ -45,7 +53,7 @@ export interface BenchOptions {
 
 function parseArgs(argv: string[]): BenchOptions & { worker?: string } {
   const o: BenchOptions & { worker?: string } = {
-    models: Object.keys(BENCH_MODELS), batch: 128, steps: 10, warmup: 3, threads: 2,
+    models: Object.keys(BENCH_MODELS).filter((m) => BENCH_MODELS[m].torch), batch: 128, steps: 10, warmup: 3, threads: 2,
     vsPytorch: false, profile: false, profileShapes: false, inference: false,
   };
   const int = (flag: string, v: string | undefined) => {
@@ -111,7 +119,7 @@ function instrumentKernels(backendName: string, byShape: boolean): Map<string, {
 async function runWorker(modelName: string, o: BenchOptions): Promise<Record<string, unknown>> {
   const chosen = await initBackend({ backend: o.backend, threads: o.threads, log: null });
   const spec = BENCH_MODELS[modelName];
-  const model = createResNet({ depth: spec.depth, conv: spec.conv, seed: 0 });
+  const model = createResNet({ depth: spec.depth, conv: spec.conv, placement: spec.placement, seed: 0 });
   const profile = o.profile ? instrumentKernels(tf.getBackend(), o.profileShapes) : null;
   const result: Record<string, unknown> = {
     model: modelName, backend: chosen.name, threads: o.threads, batch: o.batch,
@@ -171,6 +179,7 @@ function runPytorch(modelName: string, o: BenchOptions): Record<string, unknown>
   const script = torchScript();
   if (!script) return { error: 'torch_resnet_bench.py not found (set SCCONV_TORCH_BENCH)' };
   const spec = BENCH_MODELS[modelName];
+  if (!spec.torch) return { error: `the PyTorch reference script has no ${spec.conv} conv` };
   const python = process.env.SCCONV_PYTHON ?? '/usr/bin/python3';
   // The same OpenMP wait policy as ours (the native addon defaults to passive; see native_addon.ts).
   const env = { ...process.env };
