@@ -18,7 +18,8 @@ import { loadCifar10 } from '../data/cifar10';
 import { ValueError } from '../errors';
 import { writeFileAtomic } from '../train/run_files';
 import type { TrainSummary } from '../train/train';
-import { helpText, parseTrainArgs, runTrain } from './train';
+import { helpText, parseTrainArgs } from '../train/args';
+import { runTrain } from './train';
 
 /**
  * What `npm start` trains unless told otherwise: 4 epochs over 10,000 training images, tested on all

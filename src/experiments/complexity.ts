@@ -4,7 +4,7 @@
  * the model is exactly the one `npm run train` would build.
  */
 import { countFlops, countParams } from '../analysis/complexity';
-import { parseTrainArgs } from '../cli/train';
+import { parseTrainArgs } from '../train/args';
 import { resolveConfig } from '../train/config';
 import { buildModel } from '../train/train';
 import type { ComplexityFn } from './report';

@@ -94,7 +94,7 @@ test('the shipped sweeps load, and carry the published figures of the issue', ()
 });
 
 test("every shipped sweep row is a valid train command (the train CLI's own parser)", async () => {
-  const { parseTrainArgs } = await import('../../src/cli/train');
+  const { parseTrainArgs } = await import('../../src/train/args');
   for (const name of ['table2', 'seed-resnet20', 'alpha', 'ablation']) {
     for (const budgetMinutes of [0, 20]) {
       for (const plan of planSweep(loadSweep(name), { budgetMinutes })) {

@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { countFlops, countParams, createResNet, CRU, SCConv, SCCONV_PARTS, SRU, ValueError } from '../../src/index';
 import type { SCConvParts } from '../../src/index';
-import { parseTrainArgs } from '../../src/cli/train';
+import { parseTrainArgs } from '../../src/train/args';
 import { modelComplexity } from '../../src/experiments/complexity';
 import { loadSweep, planSweep } from '../../src/experiments/sweep';
 import { resolveConfig } from '../../src/train/config';

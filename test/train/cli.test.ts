@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { helpText, parseTrainArgs } from '../../src/cli/train';
+import { helpText, parseTrainArgs } from '../../src/train/args';
 import { resolveConfig } from '../../src/train/config';
 import { runDir } from './helpers';
 
