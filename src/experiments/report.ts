@@ -192,10 +192,35 @@ export function reading(rows: ReportRow[]): string[] {
         ? `the spread (${spread.toFixed(1)} points) is within test-set noise (±${noise.toFixed(1)} points for two rows at ${n.toLocaleString('en-US')} test images), so this run does not rank the variants.`
         : `the spread (${spread.toFixed(1)} points) exceeds test-set noise (±${noise.toFixed(1)} points at ${n.toLocaleString('en-US')} test images) for at least the top and bottom rows.`;
     const chance = p < 0.2 ? ' Accuracies are near chance (10%).' : '';
+    const short = measured.filter((r) => r.epochsTrained !== null && r.epochsPlanned !== null && r.epochsTrained < r.epochsPlanned);
+    const cut = short.length
+      ? ` ${short.map((r) => `${r.label} stopped after ${r.epochsTrained} of ${r.epochsPlanned} epochs`).join(', ')}: not comparable with rows that trained every epoch.`
+      : '';
     const none = missing.length ? ` No accuracy for ${missing.map((r) => r.label).join(', ')} (no epoch finished or the run failed).` : '';
-    out.push(`Reading (${describeMode(mode)}): ${order}; ${verdict}${chance}${none}`);
+    out.push(`Reading (${describeMode(mode)}): ${order}; ${verdict}${chance}${cut}${none}${publishedOrder(measured, noise)}`);
   }
   return out;
+}
+
+/**
+ * How this run's order compares with the published one, pair by pair: a pair agrees or is
+ * reversed when our gap exceeds `noise`, and is a tie otherwise. Empty with < 2 published rows.
+ */
+function publishedOrder(measured: ReportRow[], noise: number): string {
+  const both = measured.filter((r) => r.publishedTop1 !== null && r.publishedTop1 !== undefined)
+    .sort((a, b) => b.publishedTop1! - a.publishedTop1!);
+  if (both.length < 2) return '';
+  let agree = 0, reversed = 0, ties = 0;
+  for (let i = 0; i < both.length; i++) {
+    for (let j = i + 1; j < both.length; j++) {
+      const gap = both[i].top1! - both[j].top1!; // published: i above j
+      if (Math.abs(gap) <= noise) ties++;
+      else if (gap > 0) agree++;
+      else reversed++;
+    }
+  }
+  const order = both.map((r) => `${r.label} ${r.publishedTop1!.toFixed(2)}`).join(' > ');
+  return ` Published order (${order}): of its ${agree + reversed + ties} pairs this run keeps ${agree}, reverses ${reversed}, and leaves ${ties} within noise.`;
 }
 
 /** The explanation printed under the table. */

@@ -122,3 +122,15 @@ test('the reading says whether accuracy gaps exceed test-set noise', () => {
   const [clear] = reading([row('A', 93, 10000), row('B', 91, 10000)]);
   assert.match(clear, /the spread \(2\.0 points\) exceeds test-set noise \(±0\.8 points at 10,000 test images\)/);
 });
+
+test('the reading names rows cut short by the budget and compares the order with the published one', () => {
+  const row = (label: string, top1: number, publishedTop1: number | null, epochsTrained = 10): ReportRow =>
+    ({ label, top1, publishedTop1, testImages: 10000, epochsTrained, epochsPlanned: 10, mode: 'full', status: 'done' } as ReportRow);
+  // noise at p ≈ 0.7, n = 10,000: ±1.3 points
+  const [text] = reading([row('A', 70, 93.3), row('S', 65, 94.1, 7), row('G', 70.5, 92.4), row('X', 60, null)]);
+  assert.match(text, /S stopped after 7 of 10 epochs: not comparable with rows that trained every epoch\./);
+  // Published S > A > G. Here S < A (reversed), S < G (reversed), A vs G within noise (tie).
+  assert.match(text, /Published order \(S 94\.10 > A 93\.30 > G 92\.40\): of its 3 pairs this run keeps 0, reverses 2, and leaves 1 within noise\.$/);
+  const [single] = reading([row('A', 70, 93.3), row('X', 60, null)]);
+  assert.doesNotMatch(single, /Published order/);
+});
