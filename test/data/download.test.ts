@@ -14,11 +14,14 @@ const md5 = (b: Uint8Array) => createHash('md5').update(b).digest('hex');
 
 /**
  * Serve `body` on 127.0.0.1. `cutFirst`: the first full (non-Range) response sends half the
- * bytes and drops the connection. `ignoreRange`: always answer 200 with everything.
+ * bytes and holds the connection until `cut()` drops it (the tests call it once the client has
+ * received that half, so the cut point does not depend on timing). `ignoreRange`: always answer
+ * 200 with everything.
  */
 async function serve(body: Buffer, opts: { cutFirst?: number; ignoreRange?: boolean } = {}) {
   const requests: { range?: string }[] = [];
   let cuts = opts.cutFirst ?? 0;
+  let held: ServerResponse | null = null;
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const range = req.headers.range;
     requests.push({ range });
@@ -36,17 +39,24 @@ async function serve(body: Buffer, opts: { cutFirst?: number; ignoreRange?: bool
     res.writeHead(200, { 'Content-Length': body.length });
     if (cuts > 0) {
       cuts--;
-      res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.socket?.destroy(), 20));
+      res.write(body.subarray(0, body.length >> 1));
+      held = res;
       return;
     }
     res.end(body);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/cifar-10-binary.tar.gz`;
-  return { url, requests, close: () => new Promise<void>((r) => server.close(() => r())) };
+  const cut = () => {
+    held?.socket?.destroy();
+    held = null;
+  };
+  return { url, requests, cut, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 const payload = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 7919) % 251));
+/** onProgress that cuts the connection once the client holds the first half. */
+const cutAtHalf = (s: { cut: () => void }) => (done: number) => { if (done >= payload.length >> 1) s.cut(); };
 
 test('downloads to the cache atomically, checking the md5, with progress', async () => {
   const s = await serve(payload);
@@ -62,7 +72,7 @@ test('downloads to the cache atomically, checking the md5, with progress', async
 test('a cut transfer resumes with an HTTP Range request', async () => {
   const s = await serve(payload, { cutFirst: 1 });
   const dest = join(tempDir(), 'file.bin');
-  await download(s.url, dest, { md5: md5(payload), retryDelayMs: 0 });
+  await download(s.url, dest, { md5: md5(payload), retryDelayMs: 0, onProgress: cutAtHalf(s) });
   await s.close();
   assert.deepEqual(readFileSync(dest), payload);
   assert.equal(s.requests.length, 2);
@@ -73,7 +83,7 @@ test('a cut transfer resumes with an HTTP Range request', async () => {
 test('a cut with no retries left keeps the .part file; the next call continues it', async () => {
   const s = await serve(payload, { cutFirst: 1 });
   const dest = join(tempDir(), 'file.bin');
-  await assert.rejects(download(s.url, dest, { md5: md5(payload), retries: 0 }), (err: Error) => {
+  await assert.rejects(download(s.url, dest, { md5: md5(payload), retries: 0, onProgress: cutAtHalf(s) }), (err: Error) => {
     assert.ok(err instanceof DataError);
     assert.match(err.message, /was cut after 150,000 of 300,000 bytes; the part is kept in .*file\.bin\.part: run again to resume/);
     return true;
@@ -112,7 +122,10 @@ test('loadCifar10 downloads into dataDir when nothing is there, then reads the c
   const archive = tarGz(archiveEntries(data));
   const s = await serve(archive, { cutFirst: 1 });
   const dataDir = tempDir();
-  const opts = { dataDir, url: s.url, md5: md5(archive), recordsPerBatch: 4, onProgress: () => {} };
+  const opts = {
+    dataDir, url: s.url, md5: md5(archive), recordsPerBatch: 4,
+    onProgress: (p: { phase: string; done: number }) => { if (p.phase === 'download' && p.done >= archive.length >> 1) s.cut(); },
+  };
   const saved = process.env.SCCONV_DATA;
   delete process.env.SCCONV_DATA;
   try {
