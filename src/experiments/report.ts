@@ -197,7 +197,7 @@ export function reading(rows: ReportRow[]): string[] {
       ? ` ${short.map((r) => `${r.label} stopped after ${r.epochsTrained} of ${r.epochsPlanned} epochs`).join(', ')}: not comparable with rows that trained every epoch.`
       : '';
     const none = missing.length ? ` No accuracy for ${missing.map((r) => r.label).join(', ')} (no epoch finished or the run failed).` : '';
-    out.push(`Reading (${describeMode(mode)}): ${order}; ${verdict}${chance}${cut}${none}${publishedOrder(measured, noise)}`);
+    out.push(`Reading (${describeMode(mode)}): ${order}; ${verdict}${chance}${cut}${none}${publishedOrder(measured.filter((r) => !short.includes(r)), noise)}`);
   }
   return out;
 }
@@ -205,6 +205,7 @@ export function reading(rows: ReportRow[]): string[] {
 /**
  * How this run's order compares with the published one, pair by pair: a pair agrees or is
  * reversed when our gap exceeds `noise`, and is a tie otherwise. Empty with < 2 published rows.
+ * The caller leaves out rows cut short by the budget.
  */
 function publishedOrder(measured: ReportRow[], noise: number): string {
   const both = measured.filter((r) => r.publishedTop1 !== null && r.publishedTop1 !== undefined)
