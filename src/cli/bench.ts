@@ -17,7 +17,7 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { ValueError } from '../errors';
-import { createResNet } from '../models/resnet';
+import { createResNet, type Placement } from '../models/resnet';
 import type { ConvKind } from '../layers/create_conv';
 import { SgdMomentum } from '../train/sgd';
 import { trainStep } from '../train/step';
@@ -26,7 +26,7 @@ import { trainStep } from '../train/step';
  * Benchmark models: name → ResNet depth, conv kind and placement. The default set is the four the
  * PyTorch reference script also builds; Ghost and Octave run only on request (no PyTorch side).
  */
-export const BENCH_MODELS: Record<string, { depth: number; conv: ConvKind; placement?: 'second' | 'both'; torch: boolean }> = {
+export const BENCH_MODELS: Record<string, { depth: number; conv: ConvKind; placement?: Placement; torch: boolean }> = {
   'resnet20': { depth: 20, conv: 'standard', torch: true },
   'resnet20-scconv': { depth: 20, conv: 'scconv', torch: true },
   'resnet56': { depth: 56, conv: 'standard', torch: true },
