@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { batchNormKernels } from './batch_norm';
+import { BufferPool } from './buffer_pool';
 import { convKernels } from './conv';
 import { copyKernels } from './copy';
 import { poolKernels } from './pool';
@@ -23,27 +24,23 @@ export { BACKEND_NAME as NATIVE_BACKEND_NAME };
 export interface Provenance { op: 'mean' | 'square' | 'sub'; a: tf.DataId; b?: tf.DataId; axes?: number[] }
 
 /**
- * Most bytes of freed buffers kept for reuse: a third of the machine's memory. The pool only ever
- * holds buffers of the working set that were freed, so a step's next allocations reuse them; a
- * smaller cap (1 GiB was tried) left ResNet-56 at half its expected speed, paying page faults and
- * garbage collections for the rest. `SCCONV_POOL_MB` overrides it.
+ * Most bytes of freed buffers kept for reuse: a third of the machine's memory. The pool holds
+ * freed buffers of the working set, so a step's next allocations reuse them; a smaller cap (1 GiB
+ * was tried) left ResNet-56 at half its expected speed, paying page faults and garbage
+ * collections for the rest. `SCCONV_POOL_MB` overrides it.
  */
 const POOL_LIMIT_BYTES = Number(process.env.SCCONV_POOL_MB) > 0
   ? Number(process.env.SCCONV_POOL_MB) * 2 ** 20 : Math.floor(os.totalmem() / 3);
 
 /**
  * MathBackendCPU plus the addon handle the native kernels reach through `backend.addon`, and a
- * pool of float32 buffers: a training step frees and allocates gigabytes of multi-megabyte
- * tensors, and leaving that to V8 costs more than the math (page faults on every new buffer,
- * and full garbage collections forced by external-memory pressure, measured at ~40% of a
- * ResNet-20 step). A buffer is reused only when this backend allocated it and nobody else can
- * see it: not once read out (`dataSync`/`data` return the array itself) and not when a cpu
- * kernel made a view of it.
+ * pool of float32 buffers (see buffer_pool.ts). A buffer is reused only when this backend
+ * allocated it and nobody else can see it: not once read out (`dataSync`/`data` return the array
+ * itself) and not when a cpu kernel made a view of it.
  */
 export class NativeBackend extends MathBackendCPU {
-  private readonly pool = new Map<number, Float32Array[]>();
+  readonly pool = new BufferPool(POOL_LIMIT_BYTES);
   private readonly owned = new WeakSet<Float32Array>();
-  private pooledBytes = 0;
   /** One read-only zero array per size, shared by every known-zero tensor of that size. */
   private readonly zeroArrays = new Map<number, Float32Array>();
   private readonly sharedZeros = new WeakSet<Float32Array>();
@@ -62,11 +59,8 @@ export class NativeBackend extends MathBackendCPU {
 
   /** A float32 buffer of `length` elements with arbitrary contents (the caller overwrites all). */
   allocFloat32(length: number): Float32Array {
-    const reused = this.pool.get(length)?.pop();
-    if (reused) {
-      this.pooledBytes -= reused.byteLength;
-      return reused;
-    }
+    const reused = this.pool.take(length);
+    if (reused) return reused;
     const fresh = new Float32Array(length);
     this.owned.add(fresh);
     return fresh;
@@ -110,12 +104,8 @@ export class NativeBackend extends MathBackendCPU {
   override disposeData(dataId: tf.DataId, force = false): boolean {
     const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
     const released = super.disposeData(dataId, force);
-    if (released && values instanceof Float32Array && this.owned.has(values) && !this.data.has(dataId)
-        && this.pooledBytes + values.byteLength <= POOL_LIMIT_BYTES) {
-      const list = this.pool.get(values.length);
-      if (list) list.push(values);
-      else this.pool.set(values.length, [values]);
-      this.pooledBytes += values.byteLength;
+    if (released && values instanceof Float32Array && this.owned.has(values) && !this.data.has(dataId)) {
+      this.pool.give(values);
     }
     return released;
   }
