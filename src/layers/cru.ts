@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
-import { verifyGroups } from './grouped_conv';
+import { blockDiagonal, verifyGroups } from './grouped_conv';
 import { channelsOf, convMacs, kernelInit, Kwargs, LayerArgs, Shape, singleInput, singleShape, spatialSum } from './layer_utils';
 
 /** Fusion variants: 'pairwise' = paper Eq. 8 per channel, 'global' = softmax over all 2C. */
@@ -74,10 +74,12 @@ export function verifyCRUOptions(who: string, o: CRUOptions): void {
  * The two transformed branches Y1 (Eq. 5) and Y2 (Eq. 6), each `[N, H, W, C]`.
  *
  * No activation is sliced (slices along channels are slow on the tfjs cpu backend): the 1×1
- * squeezes read their part of x through kernels padded with zero rows, and the squeeze of the
- * upper part is computed per GWC group by splitting its (tiny) kernel by columns, so each group's
- * k×k conv gets its own input directly. Each group's conv sees only its own channels, so the
- * gradient across groups is zero by construction, as in `groupedConv2d`.
+ * squeezes read their part of x through kernels padded with zero rows. The GWC is one dense conv
+ * whose kernel is block-diagonal (zeros across groups, see `blockDiagonal`), so the gradient
+ * across groups is zero by construction. Against per-group convs on split inputs (g matmuls, g
+ * convs, two concats) it does g× the GWC's multiply-adds in fewer, larger calls: SCConv-ResNet-20
+ * at batch 128 on the native backend trained 7–12% and inferred 30–40% faster (two runs each);
+ * on the stock cpu backend inference was 20% slower, training the same.
  */
 export function cruBranches(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): {y1: tf.Tensor4D, y2: tf.Tensor4D} {
   return tf.tidy(() => {
@@ -85,11 +87,8 @@ export function cruBranches(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CR
     const x2 = tf.reshape(x, [n * h * wd, c]);
     const squeeze1 = tf.pad(tf.reshape(w.squeeze1, [p.up, p.upSqueezed]), [[0, p.low], [0, 0]]);  // reads x[..., :up]
     const squeeze2 = tf.pad(tf.reshape(w.squeeze2, [p.low, p.lowSqueezed]), [[p.up, 0], [0, 0]]);  // reads x[..., up:]
-    const upParts = tf.split(squeeze1, o.groups, 1).map((k) => tf.matMul(x2, k));  // g × [NHW, up/r/g]
-    const gwcKernels = tf.split(w.gwcKernel, o.groups, 3) as tf.Tensor4D[];
-    const gwc = tf.concat(upParts.map((u, i) =>
-      tf.conv2d(tf.reshape(u, [n, h, wd, p.upSqueezed / o.groups]) as tf.Tensor4D, gwcKernels[i], 1, 'same')), 3);
-    const upS = o.groups === 1 ? upParts[0] : tf.concat(upParts, 1);
+    const upS = tf.matMul(x2, squeeze1);  // [NHW, up/r]
+    const gwc = tf.conv2d(tf.reshape(upS, [n, h, wd, p.upSqueezed]) as tf.Tensor4D, blockDiagonal(w.gwcKernel as tf.Tensor4D, o.groups), 1, 'same');
     // (tf.fused.matMul could fold the bias in, but its cpu kernel is ~5× slower than these two ops.)
     const pwc1 = tf.matMul(upS, tf.reshape(w.pwc1, [p.upSqueezed, c]));
     const y1 = tf.add(tf.add(gwc, w.gwcBias), tf.reshape(pwc1, [n, h, wd, c])) as tf.Tensor4D;  // Eq. 5

@@ -32,6 +32,24 @@ export function groupedConv2d(x: tf.Tensor4D, kernel: tf.Tensor4D, groups: numbe
   });
 }
 
+/**
+ * A grouped kernel `[k, k, Cin/g, Cout]` as the dense `[k, k, Cin, Cout]` kernel of the same
+ * grouped conv: block i (input channels i·Cin/g…, filters i·Cout/g…) holds group i's weights and
+ * every other entry is zero, so a plain conv with it equals `groupedConv2d` (at g× the
+ * multiply-adds) and passes no gradient across groups.
+ */
+export function blockDiagonal(kernel: tf.Tensor4D, groups: number): tf.Tensor4D {
+  if (groups === 1) return kernel;
+  const [, , cinPerGroup, cout] = kernel.shape;
+  const coutPerGroup = cout / groups;
+  const mask = new Float32Array(cinPerGroup * groups * cout);
+  for (let i = 0; i < cinPerGroup * groups; i++) {
+    const g = Math.floor(i / cinPerGroup);
+    mask.fill(1, i * cout + g * coutPerGroup, i * cout + (g + 1) * coutPerGroup);
+  }
+  return tf.tidy(() => tf.mul(tf.tile(kernel, [1, 1, groups, 1]), tf.tensor4d(mask, [1, 1, cinPerGroup * groups, cout])));
+}
+
 /** Check that `groups` divides both channel counts of a grouped conv. */
 export function verifyGroups(who: string, groups: number, inChannels: number, outChannels: number): void {
   expect(inChannels % groups === 0, who,

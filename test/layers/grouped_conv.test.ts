@@ -1,11 +1,15 @@
-/** GroupedConv2D: same numbers as a dense conv with a block-diagonal kernel, and no cross-group gradient. */
+/**
+ * GroupedConv2D: same numbers as a dense conv with a block-diagonal kernel, and no cross-group
+ * gradient; `blockDiagonal` (CRU's GWC) builds that kernel and passes the same kernel gradient.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { groupedConv2d } from '../../src/index';
+import { blockDiagonal } from '../../src/layers/grouped_conv';
 
-/** Dense kernel [k, k, Cin, Cout] that is zero outside the diagonal blocks of a grouped kernel. */
-function blockDiagonal(kernel: tf.Tensor4D, groups: number): tf.Tensor4D {
+/** Dense kernel [k, k, Cin, Cout] that is zero outside the diagonal blocks of a grouped kernel, element by element. */
+function blockDiagonalReference(kernel: tf.Tensor4D, groups: number): tf.Tensor4D {
   const [k, , cinG, cout] = kernel.shape;
   const coutG = cout / groups;
   const data = kernel.arraySync();
@@ -22,7 +26,7 @@ describe('groupedConv2d', () => {
       const x = tf.randomNormal([2, 5, 5, 8], 0, 1, 'float32', 1) as tf.Tensor4D;
       const kernel = tf.randomNormal([3, 3, 8 / groups, 12], 0, 1, 'float32', 2) as tf.Tensor4D;
       const got = groupedConv2d(x, kernel, groups, strides);
-      const want = tf.conv2d(x, blockDiagonal(kernel, groups), strides, 'same');
+      const want = tf.conv2d(x, blockDiagonalReference(kernel, groups), strides, 'same');
       assert.deepEqual(got.shape, want.shape);
       assert.ok(tf.max(tf.abs(tf.sub(got, want))).dataSync()[0] < 1e-4);
     });
@@ -48,5 +52,26 @@ describe('groupedConv2d', () => {
     const perOut = tf.sum(tf.abs(dk), [0, 1, 2]).arraySync() as number[];
     assert.ok(perOut[0] > 0 && perOut[1] > 0);
     assert.deepEqual(perOut.slice(2), [0, 0]);
+  });
+});
+
+describe('blockDiagonal', () => {
+  for (const groups of [1, 2, 4]) {
+    it(`builds the block-diagonal kernel (groups ${groups})`, () => {
+      const kernel = tf.randomNormal([3, 3, 8 / groups, 12], 0, 1, 'float32', 7) as tf.Tensor4D;
+      const got = blockDiagonal(kernel, groups);
+      assert.deepEqual(got.shape, [3, 3, 8, 12]);
+      assert.equal(tf.max(tf.abs(tf.sub(got, blockDiagonalReference(kernel, groups)))).dataSync()[0], 0); // (−0 where masked)
+    });
+  }
+
+  it('a conv with it gives groupedConv2d\'s kernel gradient', () => {
+    const x = tf.randomNormal([2, 5, 5, 6], 0, 1, 'float32', 8) as tf.Tensor4D;
+    const kernel = tf.randomNormal([3, 3, 2, 9], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const loss = (y: tf.Tensor) => tf.sum(tf.square(y));
+    const dGrouped = tf.grad((k: tf.Tensor) => loss(groupedConv2d(x, k as tf.Tensor4D, 3)))(kernel);
+    const dDense = tf.grad((k: tf.Tensor) => loss(tf.conv2d(x, blockDiagonal(k as tf.Tensor4D, 3), 1, 'same')))(kernel);
+    assert.deepEqual(dDense.shape, kernel.shape);
+    assert.ok(tf.max(tf.abs(tf.sub(dGrouped, dDense))).dataSync()[0] < 1e-3);
   });
 });
