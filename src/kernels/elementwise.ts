@@ -47,6 +47,12 @@ export function broadcastPlan(a: number[], b: number[], out: number[]):
   return null;
 }
 
+/** Whether `mean` was computed by the native Mean of `x` (the first half of tfjs-core's moments). */
+function isMeanOf(backend: KernelArgs['backend'], mean: tf.TensorInfo, x: tf.TensorInfo): boolean {
+  const p = backend.provenance.get(mean.dataId);
+  return p?.op === 'mean' && p.a === x.dataId;
+}
+
 /** Run binary op `op` natively on float32 a, b (or null for the cpu fallback). */
 export function binary(args: KernelArgs, op: number, a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo | null {
   const { backend } = args;
@@ -68,7 +74,11 @@ export function binary(args: KernelArgs, op: number, a: tf.TensorInfo, b: tf.Ten
   if (!plan) return null;
   const out = output(backend, outShape);
   backend.addon.binary(op, av, bv, out.values, ...plan.dims, ...plan.as, ...plan.bs);
-  if (op === BINARY.sub) backend.provenance.set(out.info.dataId, { op: 'sub', a: a.dataId, b: b.dataId });
+  // Only moments' x − mean(x) is recorded (see batch_norm.ts). Recording every Sub chained each
+  // weight to its value of the step before (SGD's w ← w − lr·v; the variable keeps the Sub's data
+  // id), a chain of WeakMap entries as long as the run that every garbage collection walked: the
+  // collector's ephemeron marking grew step after step and training slowed down (probe_long_run.ts).
+  if (op === BINARY.sub && isMeanOf(backend, b, a)) backend.provenance.set(out.info.dataId, { op: 'sub', a: a.dataId, b: b.dataId });
   return out.info;
 }
 
@@ -89,7 +99,7 @@ const unaryKernel = (name: string, op: number, alpha: (attrs?: tf.NamedAttrMap) 
     if (backend.isZero(x) && (op === UNARY.neg || op === UNARY.square)) return backend.zeros(x.shape);
     const out = output(backend, x.shape);
     backend.addon.unary(op, xv, out.values, alpha(attrs));
-    if (op === UNARY.square) backend.provenance.set(out.info.dataId, { op: 'square', a: x.dataId });
+    if (op === UNARY.square && backend.provenance.get(x.dataId)?.op === 'sub') backend.provenance.set(out.info.dataId, { op: 'square', a: x.dataId });
     return out.info;
   });
 
