@@ -54,5 +54,7 @@ export type { SgdParam, SgdState } from './train/sgd';
 export { saveCheckpoint, loadCheckpoint, findCheckpoint } from './train/checkpoint';
 export type { Checkpoint } from './train/checkpoint';
 export { readMetrics } from './train/run_files';
+export { loadTrained, listTrained, TRAINED_INDEX } from './train/trained';
+export type { Trained, TrainedCard, TrainedEntry } from './train/trained';
 export { betaMeans, setSRU, allLayers } from './train/monitor';
 export { transferWeights } from './train/transfer';
