@@ -31,7 +31,9 @@ test('checkpoint round trip is bit-exact and replaces the previous one atomicall
     assert.deepEqual(new Uint32Array(w.values.buffer, w.values.byteOffset, w.values.length), new Uint32Array(want.weights[i].values.buffer));
   });
   assert.deepEqual([...back.optimizer.velocities[0].values], [...want.optimizer.velocities[0].values]);
-  assert.deepEqual(fs.readdirSync(run).sort(), ['checkpoint']); // no temp or old folder left behind
+  assert.deepEqual(fs.readdirSync(run).sort(), ['checkpoint', 'checkpoint.old']); // no temp folder left behind
+  assert.equal(loadCheckpoint(run).epoch, 2);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'checkpoint.old', 'state.json'), 'utf8')).epoch, 1); // the one before, kept as the fallback
 });
 
 test('a crash between the two renames leaves checkpoint.old, which is read', () => {
@@ -43,7 +45,8 @@ test('a crash between the two renames leaves checkpoint.old, which is read', () 
   assert.equal(findCheckpoint(run), path.join(run, 'checkpoint.old'));
   assert.equal(loadCheckpoint(run).epoch, 1);
   saveCheckpoint(run, sample(2)); // and the next save cleans up
-  assert.deepEqual(fs.readdirSync(run).sort(), ['checkpoint']);
+  assert.deepEqual(fs.readdirSync(run).sort(), ['checkpoint', 'checkpoint.old']);
+  assert.equal(loadCheckpoint(run).epoch, 2);
 });
 
 test('a truncated tensors.bin is a DataError naming the file and both sizes', () => {
