@@ -11,7 +11,7 @@ import { CONFIG_SPEC, DEFAULT_CONFIG, describeSpec, type TrainConfig } from './c
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 const FLAGS = new Map(Object.keys(CONFIG_SPEC).map((k) => [kebab(k), k as keyof TrainConfig]));
-const EXTRA_FLAGS = ['resume', 'restart', 'config', 'help'];
+const EXTRA_FLAGS = ['restart', 'resume', 'config', 'help'];
 
 export interface TrainArgs {
   config: Partial<TrainConfig>;
