@@ -122,7 +122,7 @@ export function loadCheckpoint(runDir: string, log: (line: string) => void = () 
   for (const dir of dirs) {
     try {
       const ckpt = readCheckpoint(dir);
-      if (errors.length) log(`${errors[0].message} Resuming from the previous checkpoint ${dir} (${ckpt.epoch} epochs + ${ckpt.step} batches) instead.`);
+      if (errors.length) log(`${errors[0].message} Resuming from the previous checkpoint ${dir} (${ckpt.epoch} epochs${ckpt.step ? ` + ${ckpt.step} batches` : ''}) instead.`);
       return ckpt;
     } catch (e) {
       if (!(e instanceof DataError)) throw e;
