@@ -108,8 +108,8 @@ async function fetchInto(url: string, part: string, options: DownloadOptions): P
   try {
     await new Promise<void>((resolve, reject) => {
       file.on('error', (err) => {
+        reject(writeError(err, 'download', part, WRITE_FIX) ?? err); // first: destroying res reports a cut
         res.destroy(); // stop receiving: nothing more can be written
-        reject(writeError(err, 'download', part, WRITE_FIX) ?? err);
       });
       res.on('data', (chunk: Buffer) => {
         done += chunk.length;
