@@ -105,7 +105,7 @@ test('a non-finite weight after a finite-loss epoch stops the run as nan, naming
       good = checkpointArrays(run);
       const w = model.weights.find((v) => v.name.includes('moving_mean'))!; // used in evaluation only: the training loss stays finite
       poisoned = w.name;
-      w.write(tf.fill(w.shape, NaN));
+      w.write(tf.fill(w.shape as number[], NaN));
     },
   });
   assert.equal(s.status, 'nan');
