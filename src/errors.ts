@@ -24,6 +24,11 @@ export class DataError extends Error {
   }
 }
 
+/** An error the user can fix from its message alone: the CLIs print it as one line, without a stack. */
+export function isUserError(e: unknown): e is ValueError | DataError {
+  return e instanceof ValueError || e instanceof DataError;
+}
+
 /** `JSON.stringify` that also shows NaN, Infinity and undefined as themselves. */
 export function show(value: unknown): string {
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);

@@ -10,12 +10,12 @@
  * Data: --data PATH, else $SCCONV_DATA, else data/ (downloaded there if missing). Runs land in
  * OUT/standard and OUT/scconv (default OUT = runs/start). Running it again continues unfinished
  * runs from their checkpoints and reprints the report of finished ones: no work is ever redone.
- * Every train flag is accepted except --conv and --resume.
+ * Every train flag is accepted except --conv and --resume; --restart starts both runs over.
  */
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import { loadCifar10 } from '../data/cifar10';
-import { ValueError } from '../errors';
+import { isUserError, ValueError } from '../errors';
 import { writeFileAtomic } from '../train/run_files';
 import type { TrainSummary } from '../train/train';
 import { helpText, parseTrainArgs } from '../train/args';
@@ -68,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const { conv, label } of CONVS) {
     const out = path.join(base, conv);
     console.error(`\n== ${label}-${config.depth} → ${out}`);
-    const s = await runTrain({ ...config, conv, out, budgetMinutes: config.budgetMinutes / CONVS.length }, { resume: true, data });
+    const s = await runTrain({ ...config, conv, out, budgetMinutes: config.budgetMinutes / CONVS.length }, { resume: !args.restart, restart: args.restart, data });
     rows.push({ label: `${label}-${config.depth}`, s, out });
     if (s.status === 'interrupted' || s.status === 'nan') break;
   }
@@ -87,7 +87,7 @@ if (process.argv[1] && /cli[\\/]main\.ts$/.test(process.argv[1])) {
   main(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (e) => {
-      if (e instanceof ValueError || (e as Error).name === 'DataError') {
+      if (isUserError(e)) {
         console.error(`error: ${(e as Error).message}`);
         process.exitCode = 2;
       } else throw e;

@@ -10,7 +10,7 @@
  * resumes interrupted ones. Reports go to reports/.
  */
 import { readdirSync } from 'node:fs';
-import { ValueError } from '../errors';
+import { isUserError, ValueError } from '../errors';
 import { rowCommand, rowState, runSweep, shellQuote } from '../experiments/runner';
 import { modelComplexity } from '../experiments/complexity';
 import { writeReport } from '../experiments/report';
@@ -130,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err) => {
-    console.error(err instanceof ValueError ? err.message : err);
+    console.error(isUserError(err) ? err.message : err);
     process.exit(2);
   },
 );

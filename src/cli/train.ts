@@ -1,5 +1,5 @@
 /**
- * npm run train -- --depth 20 --conv scconv --epochs 200 [--budget-minutes N] [--resume] [--out DIR] …
+ * npm run train -- --depth 20 --conv scconv --epochs 200 [--budget-minutes N] [--resume | --restart] [--out DIR] …
  *
  * Every TrainConfig key is a flag in kebab-case (`maxTrain` → `--max-train N`); booleans take no
  * value (`--threshold-warmup`, `--no-augment`, or `--augment=false`). `--config FILE` reads a JSON
@@ -10,7 +10,7 @@
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import type { Cifar10 } from '../data/cifar10';
-import { ValueError } from '../errors';
+import { isUserError } from '../errors';
 import { helpText, parseTrainArgs, type TrainArgs } from '../train/args';
 import type { TrainConfig } from '../train/config';
 import { train, type TrainSummary } from '../train/train';
@@ -19,7 +19,7 @@ import { ProgressBar } from '../util/progress';
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
 /** Train with progress bars and signal handling; returns the summary. `data` skips loading (tests). */
-export async function runTrain(config: Partial<TrainConfig>, opts: { resume?: boolean; data?: Cifar10; quiet?: boolean } = {}): Promise<TrainSummary> {
+export async function runTrain(config: Partial<TrainConfig>, opts: { resume?: boolean; restart?: boolean; data?: Cifar10; quiet?: boolean } = {}): Promise<TrainSummary> {
   let bar: ProgressBar | null = null;
   let resumedAt = 0; // images of the epoch trained before a resume
   const err = (line: string) => {
@@ -37,6 +37,7 @@ export async function runTrain(config: Partial<TrainConfig>, opts: { resume?: bo
     return await train(config, {
       data: opts.data,
       resume: opts.resume,
+      restart: opts.restart,
       log: err,
       stopRequested: () => signals > 0,
       onEpochStart: (s) => {
@@ -72,11 +73,11 @@ export async function main(argv: string[], opts: { data?: Cifar10 } = {}): Promi
   }
   try {
     await initBackend({ backend: args.config.backend || undefined });
-    const s = await runTrain(args.config, { resume: args.resume, data: opts.data });
+    const s = await runTrain(args.config, { resume: args.resume, restart: args.restart, data: opts.data });
     console.log(`${s.status}: ${s.message}\nresults: ${path.resolve(s.out)} (metrics.jsonl, summary.json, checkpoint/)`);
     return s.status === 'nan' ? 1 : s.status === 'interrupted' ? 130 : 0;
   } catch (e) {
-    if (e instanceof ValueError || (e as Error).name === 'DataError') {
+    if (isUserError(e)) {
       console.error(`error: ${(e as Error).message}`);
       return 2;
     }

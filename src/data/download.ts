@@ -12,6 +12,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { dirname } from 'node:path';
 import { DataError } from '../errors';
+import { guardWrite, writeError } from '../util/write_errors';
 
 /** Why a download failed: no network at all, a cut transfer, an HTTP error or a checksum mismatch. */
 export type DownloadFailure = 'offline' | 'cut' | 'http' | 'md5';
@@ -37,13 +38,16 @@ export interface DownloadOptions {
   timeoutMs?: number;
 }
 
+/** What to do when the cache cannot be written (full disk, read-only, no permission). */
+const WRITE_FIX = 'Free space or make that folder writable, or download the archive elsewhere and pass --data PATH (or SCCONV_DATA=PATH).';
+
 const OFFLINE_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'ECONNREFUSED', 'ENETUNREACH', 'EHOSTUNREACH', 'ENETDOWN']);
 
 /** Download `url` to `dest` (see the module comment). Resolves when `dest` is complete and verified. */
 export async function download(url: string, dest: string, options: DownloadOptions = {}): Promise<void> {
   const retries = options.retries ?? 3;
   const part = `${dest}.part`;
-  mkdirSync(dirname(dest), { recursive: true });
+  guardWrite('download', dirname(dest), WRITE_FIX, () => mkdirSync(dirname(dest), { recursive: true }));
   for (let attempt = 0; ; attempt++) {
     try {
       await fetchInto(url, part, options);
@@ -65,7 +69,7 @@ export async function download(url: string, dest: string, options: DownloadOptio
       );
     }
   }
-  renameSync(part, dest);
+  guardWrite('download', dest, WRITE_FIX, () => renameSync(part, dest));
 }
 
 /** md5 (hex) of a file, streamed. */
@@ -103,6 +107,10 @@ async function fetchInto(url: string, part: string, options: DownloadOptions): P
     );
   try {
     await new Promise<void>((resolve, reject) => {
+      file.on('error', (err) => {
+        reject(writeError(err, 'download', part, WRITE_FIX) ?? err); // first: destroying res reports a cut
+        res.destroy(); // stop receiving: nothing more can be written
+      });
       res.on('data', (chunk: Buffer) => {
         done += chunk.length;
         if (!file.write(chunk)) {
@@ -117,7 +125,7 @@ async function fetchInto(url: string, part: string, options: DownloadOptions): P
       res.on('close', () => (res.complete ? undefined : reject(cut())));
     });
   } finally {
-    await new Promise<void>((resolve) => file.end(() => resolve()));
+    if (!file.destroyed) await new Promise<void>((resolve) => file.end(() => resolve()));
   }
 }
 

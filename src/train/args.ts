@@ -11,11 +11,12 @@ import { CONFIG_SPEC, DEFAULT_CONFIG, describeSpec, type TrainConfig } from './c
 
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
 const FLAGS = new Map(Object.keys(CONFIG_SPEC).map((k) => [kebab(k), k as keyof TrainConfig]));
-const EXTRA_FLAGS = ['resume', 'config', 'help'];
+const EXTRA_FLAGS = ['restart', 'resume', 'config', 'help'];
 
 export interface TrainArgs {
   config: Partial<TrainConfig>;
   resume: boolean;
+  restart: boolean;
   help: boolean;
 }
 
@@ -61,15 +62,17 @@ export function readPreset(file: string): Partial<TrainConfig> {
 export function parseTrainArgs(argv: string[]): TrainArgs {
   const config: Record<string, unknown> = {};
   let resume = false;
+  let restart = false;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/s.exec(arg);
     if (!m) throw new ValueError(`train expects flags of the form --name value, but received ${JSON.stringify(arg)}. See --help.`);
     let [, flag, inline] = m;
-    if (flag === 'resume' || flag === 'help') {
+    if (flag === 'resume' || flag === 'restart' || flag === 'help') {
       if (inline !== undefined) throw new ValueError(`--${flag} expects no value, but received ${JSON.stringify(inline)}.`);
       if (flag === 'resume') resume = true;
+      else if (flag === 'restart') restart = true;
       else help = true;
       continue;
     }
@@ -95,7 +98,7 @@ export function parseTrainArgs(argv: string[]): TrainArgs {
     if (flag === 'config') Object.assign(config, readPreset(text));
     else config[key!] = parseValue(key!, flag, text);
   }
-  return { config: config as Partial<TrainConfig>, resume, help };
+  return { config: config as Partial<TrainConfig>, resume, restart, help };
 }
 
 export function helpText(): string {
@@ -110,5 +113,6 @@ export function helpText(): string {
     ...rows,
     `  ${'--config FILE'.padEnd(36)} JSON preset of these keys (camelCase), e.g. configs/quick.json`,
     `  ${'--resume'.padEnd(36)} continue the run in --out from its checkpoint, exactly`,
+    `  ${'--restart'.padEnd(36)} delete the results and checkpoints in --out and start over`,
   ].join('\n');
 }

@@ -63,8 +63,14 @@ export type FieldSpec = { help: string } & (
   | { type: 'string' });
 
 export const CONFIG_SPEC: { readonly [K in keyof TrainConfig]: FieldSpec } = {
-  depth: { type: 'int', help: "layers of the CIFAR ResNet", min: 8, check: (v) => (v - 2) % 6 === 0, valid: '6n + 2 (8, 20, 32, 44, 56, 110)' },
-  width: { type: 'int', help: "stage-1 channels; stages have w, 2w, 4w (16 in the paper)", min: 1 },
+  // Upper bounds catch typos (an extra zero) before a run allocates or plans the impossible:
+  // depth 1202 is the deepest CIFAR ResNet (He et al. 2016, n = 200); width 256 gives 1024 channels
+  // in stage 3, 16x the paper's; a batch of 4096 already needs GBs of activations at width 16;
+  // 10,000 epochs is 50x the paper's 200; maxTrain/maxTest/betaBatch cannot exceed CIFAR-10's
+  // 50,000 / 10,000 images; seeds are keyed as safe integers (Rng); lr < 10 and weight decay <= 1
+  // are far above any recipe; a budget of one week is longer than any run here.
+  depth: { type: 'int', help: "layers of the CIFAR ResNet", min: 8, max: 1202, check: (v) => (v - 2) % 6 === 0, valid: '6n + 2 between 8 and 1202 (8, 20, 32, 44, 56, 110)' },
+  width: { type: 'int', help: "stage-1 channels; stages have w, 2w, 4w (16 in the paper)", min: 1, max: 256 },
   conv: { type: 'enum', help: "the block 3x3 conv", values: ['standard', 'scconv', 'ghost', 'octave'] },
   placement: { type: 'enum', help: "'second': SCConv in each block's 2nd conv (the paper); 'both': also the 1st", values: ['second', 'both'] },
   shortcut: { type: 'enum', help: "'A' zero-padding identity, 'B' 1x1 projection + BN (Table 2 counts)", values: ['A', 'B'] },
@@ -74,23 +80,23 @@ export const CONFIG_SPEC: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   threshold: { type: 'float', help: "SRU gate threshold (Eq. 3)", min: 0, max: 1, open: true },
   scconvParts: { type: 'enum', help: "ablation (Table 1 pattern): sru-cru = SCConv; sru = SRU + 3x3 conv; cru = CRU alone; cru-sru; parallel = SRU(x) + CRU(x)", values: SCCONV_PARTS },
   data: { type: 'string', help: "CIFAR-10 folder or .tar.gz ('' = $SCCONV_DATA, then data/, then download)" },
-  maxTrain: { type: 'int', help: "train on the first N images (0 = all 50,000)", min: 0 },
-  maxTest: { type: 'int', help: "evaluate on the first N test images (0 = all 10,000)", min: 0 },
+  maxTrain: { type: 'int', help: "train on the first N images (0 = all 50,000)", min: 0, max: 50000 },
+  maxTest: { type: 'int', help: "evaluate on the first N test images (0 = all 10,000)", min: 0, max: 10000 },
   augment: { type: 'bool', help: "random crop (pad 4) + horizontal flip" },
-  epochs: { type: 'int', help: "200 in the paper", min: 1 },
-  batch: { type: 'int', help: "images per step", min: 1 },
-  lr: { type: 'float', help: "0.05 in the paper (the seed blog uses 0.1)", min: 0, open: true },
+  epochs: { type: 'int', help: "200 in the paper", min: 1, max: 10000 },
+  batch: { type: 'int', help: "images per step", min: 1, max: 4096 },
+  lr: { type: 'float', help: "0.05 in the paper (the seed blog uses 0.1)", min: 0, max: 10, open: true },
   momentum: { type: 'float', help: "PyTorch-style: v = mu*v + g; w -= lr*v", min: 0, max: 1 },
-  weightDecay: { type: 'float', help: "coupled L2 added to the gradient, like torch.optim.SGD", min: 0 },
+  weightDecay: { type: 'float', help: "coupled L2 added to the gradient, like torch.optim.SGD", min: 0, max: 1 },
   decay: { type: 'enum', help: "which weights decay: conv/dense kernels, or all (PyTorch's default)", values: ['kernels', 'all'] },
   schedule: { type: 'enum', help: "step: x0.1 at 50% and 75% of the epochs; cosine: to 0", values: ['step', 'cosine'] },
-  seed: { type: 'int', help: "initial weights and every epoch's batches depend only on it", min: 0 },
+  seed: { type: 'int', help: "initial weights and every epoch's batches depend only on it", min: 0, max: Number.MAX_SAFE_INTEGER },
   thresholdWarmup: { type: 'bool', help: "SRU threshold = min(0.5, 0.3 + 0.2*epoch/epochs)" },
-  sruOffEpochs: { type: 'int', help: "SRU is the identity for the first N epochs", min: 0 },
-  standardEpochs: { type: 'int', help: "standard convs for N epochs, then switch to --conv", min: 0 },
-  betaBatch: { type: 'int', help: "test images for the per-epoch CRU beta means (0 = off)", min: 0 },
+  sruOffEpochs: { type: 'int', help: "SRU is the identity for the first N epochs", min: 0, max: 10000 },
+  standardEpochs: { type: 'int', help: "standard convs for N epochs, then switch to --conv", min: 0, max: 10000 },
+  betaBatch: { type: 'int', help: "test images for the per-epoch CRU beta means (0 = off)", min: 0, max: 10000 },
   out: { type: 'string', help: "run folder ('' = runs/resnet{depth}_{conv}_seed{seed}; conv reads scconv-{parts} for a variant)" },
-  budgetMinutes: { type: 'float', help: "stop before an epoch or batch would overrun (0 = none)", min: 0 },
+  budgetMinutes: { type: 'float', help: "stop before an epoch or batch would overrun (0 = none)", min: 0, max: 10080 },
   backend: { type: 'string', help: "tfjs backend for initBackend: node-gpu, node, webgpu, native, cpu ('' = fastest)" },
 };
 

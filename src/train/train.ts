@@ -5,9 +5,9 @@
  *   const summary = await train({ depth: 20, conv: 'scconv', epochs: 200 });
  *
  * Run folder (config.out): config.json, metrics.jsonl (a row per epoch), checkpoint/ (every epoch,
- * and mid-epoch when a stop is requested), summary.json (when the run ends).
+ * and mid-epoch when a stop is requested; the one before is checkpoint.old/), summary.json (when
+ * the run ends), lock (while a trainer runs). What may be done to a folder: run_folder.ts.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -16,10 +16,11 @@ import { batchCount, batches } from '../data/batches';
 import { loadCifar10, type Cifar10 } from '../data/cifar10';
 import { createResNet } from '../models/resnet';
 import { countFlops, countParams } from '../analysis/complexity';
-import { resolveConfig, type TrainConfig } from './config';
-import { findCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
+import type { TrainConfig } from './config';
+import { firstNonFinite, saveCheckpoint, type Checkpoint } from './checkpoint';
 import { betaMeans, setSRU } from './monitor';
-import { appendMetrics, readMetrics, truncateMetrics, writeJson } from './run_files';
+import { appendMetrics, readMetrics, writeJson } from './run_files';
+import { openRunFolder, runFolderError } from './run_folder';
 import { learningRate, sruThreshold } from './schedule';
 import { SgdMomentum } from './sgd';
 import { evaluate, trainStep } from './step';
@@ -75,6 +76,8 @@ export interface TrainHooks {
   data?: Cifar10;
   /** Continue from the checkpoint in config.out (a fresh run when there is none). */
   resume?: boolean;
+  /** Delete config.out's results and checkpoints and start over (see run_folder.ts). */
+  restart?: boolean;
   /** Before the first batch of an epoch (also a resumed one: `info.step` batches are already done). */
   onEpochStart?: (info: Omit<StepInfo, 'loss'>) => void;
   onStep?: (info: StepInfo) => void;
@@ -82,19 +85,6 @@ export interface TrainHooks {
   /** Polled after every batch; true → write a checkpoint and return status 'interrupted'. */
   stopRequested?: () => boolean;
   log?: (line: string) => void;
-}
-
-/** Keys a resumed run may change; every other key comes from the checkpoint. */
-const RESUMABLE_KEYS: (keyof TrainConfig)[] = ['data', 'out', 'budgetMinutes', 'backend'];
-
-/** The checkpoint's config, with the overrides a resume may change; a conflicting key is an error. */
-function resumeConfig(saved: TrainConfig, overrides: Partial<TrainConfig>): TrainConfig {
-  for (const [k, v] of Object.entries(overrides) as [keyof TrainConfig, unknown][]) {
-    if (v === undefined || RESUMABLE_KEYS.includes(k) || saved[k] === v) continue;
-    throw new ValueError(`--resume expects ${k} to stay ${JSON.stringify(saved[k])} (as in the checkpoint), but received ${JSON.stringify(v)}. Only ${RESUMABLE_KEYS.join(', ')} may change on resume; start a new run (another --out) to change it.`);
-  }
-  const set = Object.fromEntries(RESUMABLE_KEYS.filter((k) => overrides[k] !== undefined).map((k) => [k, overrides[k]]));
-  return resolveConfig({ ...saved, ...set });
 }
 
 /** The conv trained in epoch `epoch` (0-based): standard before the seed blog's switch. */
@@ -119,24 +109,20 @@ function buildOptimizer(model: tf.LayersModel, c: TrainConfig): SgdMomentum {
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks = {}): Promise<TrainSummary> {
+  const run = openRunFolder(overrides, { resume: hooks.resume, restart: hooks.restart, log: hooks.log ?? (() => {}) });
+  try {
+    return run.finished ?? (await trainLocked(run.config, run.ckpt, hooks));
+  } catch (e) {
+    throw runFolderError(e, run.config.out) ?? e;
+  } finally {
+    run.lock.release();
+  }
+}
+
+/** The run itself, in a run folder that openRunFolder has locked and prepared. */
+async function trainLocked(config: TrainConfig, ckpt: Checkpoint | null, hooks: TrainHooks): Promise<TrainSummary> {
   const started = Date.now();
   const log = hooks.log ?? (() => {});
-  // ---- config and run folder -------------------------------------------------------------
-  let config = resolveConfig(overrides);
-  let ckpt: Checkpoint | null = null;
-  if (findCheckpoint(config.out)) {
-    if (!hooks.resume) throw new ValueError(`train expects a new run folder, but ${config.out} already holds a checkpoint. Pass --resume to continue it, or --out DIR for a new run.`);
-    ckpt = loadCheckpoint(config.out);
-    config = resumeConfig(ckpt.config, { ...overrides, out: config.out });
-    log(`resuming ${config.out} at epoch ${ckpt.epoch + 1}${ckpt.step ? `, batch ${ckpt.step + 1}` : ''}`);
-  } else if (hooks.resume) {
-    log(`no checkpoint in ${config.out}: starting a new run`);
-  }
-  fs.mkdirSync(config.out, { recursive: true });
-  writeJson(path.join(config.out, 'config.json'), config);
-  if (ckpt) truncateMetrics(config.out, ckpt.epoch);
-  else fs.rmSync(path.join(config.out, 'metrics.jsonl'), { force: true });
-
   // ---- data ------------------------------------------------------------------------------
   const data = hooks.data ?? (await loadCifar10({ source: config.data || undefined }));
   const limit = (n: number) => (n > 0 ? n : undefined);
@@ -163,23 +149,32 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
     opt.loadState(ckpt.optimizer);
   }
   let best = ckpt?.bestTestAcc ?? 0;
-  let last = readMetrics<EpochMetrics>(config.out).at(-1);
+  let last = readMetrics<EpochMetrics>(config.out, log).at(-1);
   const wallBefore = ckpt?.wallSeconds ?? 0;
   const wall = () => wallBefore + (Date.now() - started) / 1000;
   const throughput = { images: 0, seconds: 0 }; // this invocation's training steps
 
   const progress = (e: number, s: number) => `${e} epochs${s ? ` + ${s} batches` : ''}`;
   let saved = ckpt ? progress(ckpt.epoch, ckpt.step) : ''; // what the checkpoint on disk holds
+  const kept = () => (saved ? `the last good checkpoint (${saved}) is kept in ${path.join(config.out, 'checkpoint')}` : 'no checkpoint was written yet');
   // Reads weights and velocities asynchronously: webgpu in Node has no synchronous read.
-  const save = async () => {
+  // A non-finite weight or velocity (possible with a finite loss) is never checkpointed: returns why instead.
+  const save = async (): Promise<string | null> => {
     const values = await Promise.all(model.weights.map((w) => w.read().data() as Promise<Float32Array>));
     const optimizer = await opt.state();
+    const weights = model.weights.map((w, i) => ({ name: w.name, shape: w.shape as number[], values: values[i] }));
+    const bad = firstNonFinite(weights) ?? firstNonFinite(optimizer.velocities.map((v) => ({ ...v, name: `the SGD velocity of ${v.name}` })));
+    if (bad) return `stopped: ${bad.name}[${bad.index}] became ${bad.value} after ${progress(epoch, step)}, so no checkpoint was written; ${kept()}. Try a lower --lr.`;
     saved = progress(epoch, step);
     saveCheckpoint(config.out, {
-      epoch, step, partial, rng: { seed: config.seed, epoch, step }, config, bestTestAcc: best, wallSeconds: wall(),
-      weights: model.weights.map((w, i) => ({ name: w.name, shape: w.shape as number[], values: values[i] })),
-      optimizer,
+      epoch, step, partial, rng: { seed: config.seed, epoch, step }, config, bestTestAcc: best, wallSeconds: wall(), weights, optimizer,
     });
+    return null;
+  };
+  /** Checkpoint, then end with `status`, or with 'nan' when the weights are not finite. */
+  const saveAndFinish = async (status: TrainStatus, message: string) => {
+    const bad = await save();
+    return bad ? finish('nan', bad) : finish(status, message);
   };
   const finish = (status: TrainStatus, message: string): TrainSummary => {
     const summary: TrainSummary = {
@@ -233,20 +228,18 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
       throughput.seconds += stepSeconds;
       tf.dispose([b.x, b.y]);
       if (!Number.isFinite(r.loss)) {
-        const kept = saved ? `the last good checkpoint (${saved}) is kept in ${path.join(config.out, 'checkpoint')}` : 'no checkpoint was written yet';
-        return finish('nan', `stopped: the loss became ${r.loss} at epoch ${epoch + 1}, batch ${i} (lr ${lr}); ${kept}. Try a lower --lr.`);
+        return finish('nan', `stopped: the loss became ${r.loss} at epoch ${epoch + 1}, batch ${i} (lr ${lr}); ${kept()}. Try a lower --lr.`);
       }
       step = i;
       partial = { lossSum: partial.lossSum + r.loss * b.labels.length, correct: partial.correct + r.correct, seen: partial.seen + b.labels.length, seconds: (Date.now() - t0) / 1000 };
       hooks.onStep?.({ epoch, step, steps, seen: partial.seen, images, loss: r.loss });
       await yieldToEventLoop(); // lets SIGINT/SIGTERM handlers run
       if (budget > 0 && step < steps && (Date.now() - started) / 1000 + stepSeconds > budget) {
-        await save(); // the next batch would overrun: stop mid-epoch, resumable exactly
-        return finish('budget', `stopped at epoch ${epoch + 1}, batch ${step} of ${steps}: the next batch (~${stepSeconds.toFixed(0)} s) would overrun --budget-minutes ${config.budgetMinutes}; checkpoint written. Continue exactly with --resume.`);
+        // the next batch would overrun: stop mid-epoch, resumable exactly
+        return saveAndFinish('budget', `stopped at epoch ${epoch + 1}, batch ${step} of ${steps}: the next batch (~${stepSeconds.toFixed(0)} s) would overrun --budget-minutes ${config.budgetMinutes}; checkpoint written. Continue exactly with --resume.`);
       }
       if (hooks.stopRequested?.()) {
-        await save();
-        return finish('interrupted', `interrupted at epoch ${epoch + 1}, batch ${step} of ${steps}; checkpoint written to ${path.join(config.out, 'checkpoint')}. Continue exactly with --resume.`);
+        return saveAndFinish('interrupted', `interrupted at epoch ${epoch + 1}, batch ${step} of ${steps}; checkpoint written to ${path.join(config.out, 'checkpoint')}. Continue exactly with --resume.`);
       }
     }
     const trainSeconds = (Date.now() - t0) / 1000;
@@ -265,7 +258,8 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
     epoch++;
     step = 0;
     partial = { lossSum: 0, correct: 0, seen: 0, seconds: 0 };
-    await save();
+    const bad = await save();
+    if (bad) return finish('nan', bad);
     hooks.onEpoch?.(row, model);
   }
   return finish('done', `finished ${config.epochs} epochs: test accuracy ${(100 * (last?.testAcc ?? NaN)).toFixed(2)}% (best ${(100 * best).toFixed(2)}%) on ${data.label}.`);

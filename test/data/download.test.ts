@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -163,5 +163,25 @@ test('without data and without network: one error that says what to do', async (
   } finally {
     if (saved === undefined) delete process.env.SCCONV_DATA;
     else process.env.SCCONV_DATA = saved;
+  }
+});
+
+test('a cache that cannot be written (a full disk, a file in the way) is one DataError naming the path, not a crash', async () => {
+  const s = await serve(payload);
+  try {
+    // /dev/full fails every write with ENOSPC: the write stream's error, which once crashed the process
+    const dest = join(tempDir(), 'file.bin');
+    symlinkSync('/dev/full', dest + '.part');
+    await assert.rejects(download(s.url, dest, { md5: md5(payload), retries: 0 }), (err: Error) =>
+      err instanceof DataError && err.message === `download expects a writable ${dest}.part, but received the disk is full (ENOSPC). ` +
+        'Free space or make that folder writable, or download the archive elsewhere and pass --data PATH (or SCCONV_DATA=PATH).');
+    assert.ok(!existsSync(dest));
+
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, '');
+    await assert.rejects(loadCifar10({ dataDir: join(file, 'data'), url: s.url, onProgress: () => {} }), (err: Error) =>
+      err instanceof DataError && /^download expects a writable .*a-file.*, but received a part of the path is a file, not a folder \(ENOTDIR\)\. Free space/.test(err.message));
+  } finally {
+    await s.close();
   }
 });
