@@ -54,5 +54,7 @@ export type { SgdParam, SgdState } from './train/sgd';
 export { saveCheckpoint, loadCheckpoint, findCheckpoint } from './train/checkpoint';
 export type { Checkpoint } from './train/checkpoint';
 export { readMetrics } from './train/run_files';
-export { betaMeans, setSRU, allLayers } from './train/monitor';
+export { betaMeans, betasPerChannel, layerInputs, setSRU, allLayers } from './train/monitor';
+export { readSnapshots, appendSnapshot, probeBatch, SNAPSHOTS_FILE, PROBE_IMAGES } from './train/snapshots';
+export type { EpochSnapshot, SRUSnapshot, CRUSnapshot } from './train/snapshots';
 export { transferWeights } from './train/transfer';

@@ -4,8 +4,9 @@
  *
  *   const summary = await train({ depth: 20, conv: 'scconv', epochs: 200 });
  *
- * Run folder (config.out): config.json, metrics.jsonl (a row per epoch), checkpoint/ (every epoch,
- * and mid-epoch when a stop is requested), summary.json (when the run ends).
+ * Run folder (config.out): config.json, metrics.jsonl (a row per epoch), snapshots.jsonl (SRU/CRU
+ * per epoch, snapshots.ts), checkpoint/ (every epoch, and mid-epoch when a stop is requested),
+ * summary.json (when the run ends).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -20,6 +21,7 @@ import { resolveConfig, type TrainConfig } from './config';
 import { findCheckpoint, loadCheckpoint, saveCheckpoint, type Checkpoint } from './checkpoint';
 import { betaMeans, setSRU } from './monitor';
 import { appendMetrics, readMetrics, truncateMetrics, writeJson } from './run_files';
+import { appendSnapshot, probeBatch, SNAPSHOTS_FILE } from './snapshots';
 import { learningRate, sruThreshold } from './schedule';
 import { SgdMomentum } from './sgd';
 import { evaluate, trainStep } from './step';
@@ -134,8 +136,10 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
   }
   fs.mkdirSync(config.out, { recursive: true });
   writeJson(path.join(config.out, 'config.json'), config);
-  if (ckpt) truncateMetrics(config.out, ckpt.epoch);
-  else fs.rmSync(path.join(config.out, 'metrics.jsonl'), { force: true });
+  for (const file of ['metrics.jsonl', SNAPSHOTS_FILE]) {
+    if (ckpt) truncateMetrics(config.out, ckpt.epoch, file);
+    else fs.rmSync(path.join(config.out, file), { force: true });
+  }
 
   // ---- data ------------------------------------------------------------------------------
   const data = hooks.data ?? (await loadCifar10({ source: config.data || undefined }));
@@ -145,6 +149,7 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
   const steps = batchCount(data.train, trainOpts);
   const images = Math.min(data.train.count, limit(config.maxTrain) ?? Infinity);
   const probe = config.betaBatch > 0 ? batches(data.test, { batchSize: config.betaBatch }).next().value : undefined;
+  const snapProbe = config.snapshots ? probeBatch(data.test) : undefined;
 
   // ---- model and optimizer ---------------------------------------------------------------
   let epoch = ckpt?.epoch ?? 0;
@@ -193,6 +198,7 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
     opt.dispose();
     model.dispose();
     if (probe) tf.dispose([probe.x, probe.y]);
+    if (snapProbe) tf.dispose([snapProbe.x, snapProbe.y]);
     log(message);
     return summary;
   };
@@ -260,6 +266,7 @@ export async function train(overrides: Partial<TrainConfig>, hooks: TrainHooks =
       betas: probe ? await betaMeans(model, probe.x) : {},
     };
     appendMetrics(config.out, row);
+    if (snapProbe) await appendSnapshot(config.out, model, snapProbe.x, epoch + 1);
     best = Math.max(best, testAcc);
     last = row;
     epoch++;
