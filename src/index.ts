@@ -56,5 +56,7 @@ export type { Checkpoint } from './train/checkpoint';
 export { readMetrics } from './train/run_files';
 export { loadTrained, listTrained, TRAINED_INDEX } from './train/trained';
 export type { Trained, TrainedCard, TrainedEntry } from './train/trained';
-export { betaMeans, setSRU, allLayers } from './train/monitor';
+export { betaMeans, betasPerChannel, layerInputs, setSRU, allLayers } from './train/monitor';
+export { readSnapshots, appendSnapshot, probeBatch, SNAPSHOTS_FILE, PROBE_IMAGES } from './train/snapshots';
+export type { EpochSnapshot, SRUSnapshot, CRUSnapshot } from './train/snapshots';
 export { transferWeights } from './train/transfer';

@@ -39,6 +39,7 @@ export interface TrainConfig {
   sruOffEpochs: number; // SRU is the identity for the first N epochs
   standardEpochs: number; // train standard convs for N epochs, then switch to `conv` to fine-tune
   betaBatch: number; // test images used to log the CRU β means each epoch (0 = off)
+  snapshots: boolean; // append SRU/CRU snapshots on 4 test images to RUN/snapshots.jsonl each epoch
   // run ---------------------------------------------------------------------------------
   out: string; // run folder; '' = runs/resnet{depth}_{conv}_seed{seed} (conv scconv-{parts} for an ablation variant)
   budgetMinutes: number; // stop before overrunning this many minutes of this invocation (0 = none)
@@ -50,7 +51,7 @@ export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   alpha: 0.5, gate: 'soft', fusion: 'pairwise', threshold: 0.5, scconvParts: 'sru-cru',
   data: '', maxTrain: 0, maxTest: 0, augment: true,
   epochs: 200, batch: 128, lr: 0.05, momentum: 0.9, weightDecay: 5e-4, decay: 'kernels', schedule: 'step', seed: 0,
-  thresholdWarmup: false, sruOffEpochs: 0, standardEpochs: 0, betaBatch: 64,
+  thresholdWarmup: false, sruOffEpochs: 0, standardEpochs: 0, betaBatch: 64, snapshots: true,
   out: '', budgetMinutes: 0, backend: '',
 });
 
@@ -95,6 +96,7 @@ export const CONFIG_SPEC: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   sruOffEpochs: { type: 'int', help: "SRU is the identity for the first N epochs", min: 0, max: 10000 },
   standardEpochs: { type: 'int', help: "standard convs for N epochs, then switch to --conv", min: 0, max: 10000 },
   betaBatch: { type: 'int', help: "test images for the per-epoch CRU beta means (0 = off)", min: 0, max: 10000 },
+  snapshots: { type: 'bool', help: "per epoch, SRU gamma/masks and CRU betas on 4 test images into RUN/snapshots.jsonl" },
   out: { type: 'string', help: "run folder ('' = runs/resnet{depth}_{conv}_seed{seed}; conv reads scconv-{parts} for a variant)" },
   budgetMinutes: { type: 'float', help: "stop before an epoch or batch would overrun (0 = none)", min: 0, max: 10080 },
   backend: { type: 'string', help: "tfjs backend for initBackend: node-gpu, node, webgpu, native, cpu ('' = fastest)" },

@@ -1,7 +1,8 @@
 /**
  * Reaching into a built model for the seed blog's training tips: find the SRU/SCConv layers
  * (also when nested inside composite layers), set the SRU threshold or switch SRU off, and
- * measure the CRU fusion weights β1, β2 (Eq. 6) on a fixed batch.
+ * measure the CRU fusion weights β1, β2 (Eq. 6) on a fixed batch. `layerInputs` (a tap model over
+ * the network's own graph) is what the per-epoch snapshots (snapshots.ts) build on too.
  */
 import * as tf from '@tensorflow/tfjs';
 import { SCConv } from '../layers/scconv';
@@ -44,28 +45,52 @@ export function setSRU(model: tf.LayersModel, threshold: number, enabled: boolea
   return srus.length;
 }
 
+/**
+ * The inputs of `layers` (layers of `model` itself, not nested ones) for the images `x`, from one
+ * forward pass of a tap model that outputs them. The caller disposes the tensors.
+ */
+export function layerInputs(model: tf.LayersModel, layers: tf.layers.Layer[], x: tf.Tensor4D): tf.Tensor4D[] {
+  if (layers.length === 0) return [];
+  const taps = tf.model({ inputs: model.inputs, outputs: layers.map((l) => l.input as tf.SymbolicTensor) });
+  return [taps.predict(x)].flat() as tf.Tensor4D[];
+}
+
 interface BetaSource extends tf.layers.Layer {
   betas(x: tf.Tensor4D): { beta1: tf.Tensor; beta2: tf.Tensor };
+}
+
+/** The layers of `model` with CRU fusion weights β: SCConvs with a CRU (the variant 'sru' has none) and CRUs. */
+export function betaSources(model: tf.LayersModel): BetaSource[] {
+  const hasBetas = (l: tf.layers.Layer) => typeof (l as Partial<BetaSource>).betas === 'function' && !(l instanceof SCConv && !l.cruLayer);
+  return model.layers.filter(hasBetas) as BetaSource[];
+}
+
+/**
+ * Per-channel β1 and β2 (Eq. 6–8) of every layer in `betaSources(model)`, averaged over the images
+ * `x` (inference mode): one `[2, C]` tensor per layer, rows β1 and β2. The caller disposes them.
+ */
+export function betasPerChannel(model: tf.LayersModel, x: tf.Tensor4D): tf.Tensor2D[] {
+  const sources = betaSources(model);
+  return tf.tidy(() => {
+    const inputs = layerInputs(model, sources, x);
+    return sources.map((layer, i) => {
+      const { beta1, beta2 } = layer.betas(inputs[i]);
+      const c = beta1.shape[beta1.rank - 1];
+      return tf.stack([beta1.reshape([-1, c]).mean(0), beta2.reshape([-1, c]).mean(0)]) as tf.Tensor2D;
+    });
+  });
 }
 
 /**
  * Mean β1 and β2 of every SCConv in `model` for the images `x` (inference mode), keyed by the
  * layer name: `{ s1b1_conv2: [meanβ1, meanβ2], … }`. Empty for a model without SCConv.
- * The SCConvs' inputs come from one forward pass of a probe model that outputs them.
  */
 export async function betaMeans(model: tf.LayersModel, x: tf.Tensor4D): Promise<Record<string, [number, number]>> {
-  // An SCConv variant without a CRU (parts 'sru') has no β.
-  const hasBetas = (l: tf.layers.Layer) => typeof (l as Partial<BetaSource>).betas === 'function' && !(l instanceof SCConv && !l.cruLayer);
-  const sources = model.layers.filter(hasBetas) as BetaSource[];
+  const sources = betaSources(model);
   if (sources.length === 0) return {};
-  const probe = tf.model({ inputs: model.inputs, outputs: sources.map((l) => l.input as tf.SymbolicTensor) });
-  const means = tf.tidy(() => {
-    const inputs = [probe.predict(x)].flat() as tf.Tensor4D[];
-    return tf.stack(sources.map((layer, i) => {
-      const { beta1, beta2 } = layer.betas(inputs[i]);
-      return tf.stack([beta1.mean(), beta2.mean()]);
-    })); // (layers, 2)
-  });
+  const perChannel = betasPerChannel(model, x);
+  const means = tf.tidy(() => tf.stack(perChannel.map((b) => b.mean(1)))); // (layers, 2)
+  tf.dispose(perChannel);
   let values: Float32Array;
   try {
     values = (await means.data()) as Float32Array; // one asynchronous read (webgpu in Node has no sync read)

@@ -1,6 +1,7 @@
 /**
  * The run folder's plain files: `config.json`, `metrics.jsonl` (one JSON object per epoch, which
- * arquero reads with `aq.loadJSON`/`aq.from` after splitting lines) and `summary.json`.
+ * arquero reads with `aq.loadJSON`/`aq.from` after splitting lines), `summary.json`, and other
+ * per-epoch `.jsonl` files (`snapshots.jsonl`) that the same functions read, append and truncate.
  * Every rewrite goes through a temp file and a rename, so a kill never leaves half a file.
  */
 import * as fs from 'node:fs';
@@ -33,16 +34,16 @@ export function writeJson(file: string, value: unknown): void {
 }
 
 /**
- * The rows of `RUN/metrics.jsonl` (an empty list when there is none). A torn last line (a kill
- * mid-append) is dropped, reported through `warn`; a bad line elsewhere is a DataError naming the
- * file and line.
+ * The rows of `RUN/metrics.jsonl` (or of `RUN/name`, e.g. snapshots.jsonl; an empty list when there
+ * is none). A torn last line (a kill mid-append) is dropped, reported through `warn`; a bad line
+ * elsewhere is a DataError naming the file and line.
  */
-export function readMetrics<T = Record<string, unknown>>(runDir: string, warn: (line: string) => void = console.warn): T[] {
-  return readMetricsFile<T>(runDir, warn).rows;
+export function readMetrics<T = Record<string, unknown>>(runDir: string, warn: (line: string) => void = console.warn, name = 'metrics.jsonl'): T[] {
+  return readMetricsFile<T>(runDir, warn, name).rows;
 }
 
-function readMetricsFile<T>(runDir: string, warn: (line: string) => void): { rows: T[]; torn: boolean } {
-  const file = path.join(runDir, 'metrics.jsonl');
+function readMetricsFile<T>(runDir: string, warn: (line: string) => void, name: string): { rows: T[]; torn: boolean } {
+  const file = path.join(runDir, name);
   if (!fs.existsSync(file)) return { rows: [], torn: false };
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');
@@ -61,9 +62,9 @@ function readMetricsFile<T>(runDir: string, warn: (line: string) => void): { row
   return { rows, torn };
 }
 
-/** Append one row (one line) to `RUN/metrics.jsonl`. */
-export function appendMetrics(runDir: string, row: object): void {
-  writeFileSynced(path.join(runDir, 'metrics.jsonl'), JSON.stringify(row) + '\n', 'a');
+/** Append one row (one line) to `RUN/metrics.jsonl` (or to `RUN/name`). */
+export function appendMetrics(runDir: string, row: object, name = 'metrics.jsonl'): void {
+  writeFileSynced(path.join(runDir, name), JSON.stringify(row) + '\n', 'a');
 }
 
 /**
@@ -71,10 +72,10 @@ export function appendMetrics(runDir: string, row: object): void {
  * checkpoint landed repeats that epoch on resume, and must not log it twice), and drop a torn last
  * line (reported through `warn`) so that the next row starts on a line of its own.
  */
-export function truncateMetrics(runDir: string, epochs: number, warn: (line: string) => void = console.warn): void {
-  const { rows, torn } = readMetricsFile<{ epoch: number }>(runDir, warn);
+export function truncateMetrics(runDir: string, epochs: number, warn: (line: string) => void = console.warn, name = 'metrics.jsonl'): void {
+  const { rows, torn } = readMetricsFile<{ epoch: number }>(runDir, warn, name);
   const kept = rows.filter((r) => r.epoch <= epochs);
   if (torn || kept.length !== rows.length) {
-    writeFileAtomic(path.join(runDir, 'metrics.jsonl'), kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    writeFileAtomic(path.join(runDir, name), kept.map((r) => JSON.stringify(r) + '\n').join(''));
   }
 }

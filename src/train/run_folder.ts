@@ -15,10 +15,11 @@ import { findCheckpoint, loadCheckpoint, type Checkpoint } from './checkpoint';
 import { resolveConfig, type TrainConfig } from './config';
 import { acquireRunLock, type RunLock } from './lock';
 import { truncateMetrics, writeJson } from './run_files';
+import { SNAPSHOTS_FILE } from './snapshots';
 import type { TrainSummary } from './train';
 
 /** Files whose presence means the folder holds a run's results. */
-const RESULT_FILES = ['metrics.jsonl', 'summary.json'];
+const RESULT_FILES = ['metrics.jsonl', SNAPSHOTS_FILE, 'summary.json'];
 
 /** Keys a resumed run may change; every other key comes from the checkpoint. */
 const RESUMABLE_KEYS: (keyof TrainConfig)[] = ['data', 'out', 'budgetMinutes', 'backend'];
@@ -100,7 +101,7 @@ function prepare(config: TrainConfig, overrides: Partial<TrainConfig>, opts: Ope
     }
     opts.log(`resuming ${out} at epoch ${ckpt.epoch + 1}${ckpt.step ? `, batch ${ckpt.step + 1}` : ''}`);
     writeJson(file('config.json'), resumed);
-    truncateMetrics(out, ckpt.epoch, opts.log);
+    for (const name of ['metrics.jsonl', SNAPSHOTS_FILE]) truncateMetrics(out, ckpt.epoch, opts.log, name);
     return { config: resumed, ckpt, finished: null };
   }
   const results = RESULT_FILES.filter((f) => fs.existsSync(file(f)));

@@ -4,9 +4,10 @@
  *
  *   const summary = await train({ depth: 20, conv: 'scconv', epochs: 200 });
  *
- * Run folder (config.out): config.json, metrics.jsonl (a row per epoch), checkpoint/ (every epoch,
- * and mid-epoch when a stop is requested; the one before is checkpoint.old/), summary.json (when
- * the run ends), lock (while a trainer runs). What may be done to a folder: run_folder.ts.
+ * Run folder (config.out): config.json, metrics.jsonl (a row per epoch), snapshots.jsonl (SRU/CRU
+ * per epoch, snapshots.ts), checkpoint/ (every epoch, and mid-epoch when a stop is requested; the
+ * one before is checkpoint.old/), summary.json (when the run ends), lock (while a trainer runs).
+ * What may be done to a folder: run_folder.ts.
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -21,6 +22,7 @@ import { firstNonFinite, saveCheckpoint, type Checkpoint } from './checkpoint';
 import { betaMeans, setSRU } from './monitor';
 import { appendMetrics, readMetrics, writeJson } from './run_files';
 import { openRunFolder, runFolderError } from './run_folder';
+import { appendSnapshot, probeBatch } from './snapshots';
 import { learningRate, sruThreshold } from './schedule';
 import { SgdMomentum } from './sgd';
 import { evaluate, trainStep } from './step';
@@ -131,6 +133,7 @@ async function trainLocked(config: TrainConfig, ckpt: Checkpoint | null, hooks: 
   const steps = batchCount(data.train, trainOpts);
   const images = Math.min(data.train.count, limit(config.maxTrain) ?? Infinity);
   const probe = config.betaBatch > 0 ? batches(data.test, { batchSize: config.betaBatch }).next().value : undefined;
+  const snapProbe = config.snapshots ? probeBatch(data.test) : undefined;
 
   // ---- model and optimizer ---------------------------------------------------------------
   let epoch = ckpt?.epoch ?? 0;
@@ -188,6 +191,7 @@ async function trainLocked(config: TrainConfig, ckpt: Checkpoint | null, hooks: 
     opt.dispose();
     model.dispose();
     if (probe) tf.dispose([probe.x, probe.y]);
+    if (snapProbe) tf.dispose([snapProbe.x, snapProbe.y]);
     log(message);
     return summary;
   };
@@ -253,6 +257,7 @@ async function trainLocked(config: TrainConfig, ckpt: Checkpoint | null, hooks: 
       betas: probe ? await betaMeans(model, probe.x) : {},
     };
     appendMetrics(config.out, row);
+    if (snapProbe) await appendSnapshot(config.out, model, snapProbe.x, epoch + 1);
     best = Math.max(best, testAcc);
     last = row;
     epoch++;
