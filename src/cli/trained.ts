@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { initBackend } from '../backend';
 import { batches } from '../data/batches';
 import { loadCifar10, type Cifar10 } from '../data/cifar10';
-import { ValueError } from '../errors';
+import { isUserError, ValueError } from '../errors';
 import { evaluate } from '../train/step';
 import { loadTrained, listTrained, readTrainedIndex, type TrainedEntry } from '../train/trained';
 import { writeJson } from '../train/run_files';
@@ -89,7 +89,7 @@ if (process.argv[1] && /cli[\\/]trained\.ts$/.test(process.argv[1])) {
   main(process.argv.slice(2)).then(
     (code) => { process.exitCode = code; },
     (e) => {
-      if (e instanceof ValueError || (e as Error).name === 'DataError') {
+      if (isUserError(e)) {
         console.error(`error: ${(e as Error).message}`);
         process.exitCode = 2;
       } else throw e;

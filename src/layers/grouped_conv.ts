@@ -1,15 +1,16 @@
 /**
  * Grouped convolution (GWC), which TensorFlow.js lacks: the input channels and the output
  * filters are split into `groups` equal parts and part i of the output sees only part i of the
- * input (Krizhevsky et al. 2012; ResNeXt). SCConv's CRU computes its k×k "group-wise" conv the
- * same way, fused with its 1×1 squeeze (see cru.ts).
+ * input (Krizhevsky et al. 2012; ResNeXt). SCConv's CRU does not use this layer: it computes its
+ * k×k "group-wise" conv as one conv with a block-diagonal kernel (`blockDiagonal` below, cru.ts),
+ * which measured faster on the native backend, where oneDNN's convolution dominates.
  *
  * Implementation choice (scripts/bench_grouped_conv.ts on the stock tfjs cpu backend, forward +
  * backward of `sum(y²)`, batch 64, 3×3): split the input and kernel, convolve each group, concat,
  * versus one conv with a block-diagonal masked kernel, which does `groups`× the multiply-adds.
  * Measured twice on a shared 2-core machine (4→16 @32², 8→32 @16², 16→64 @8² at groups 2, and
  * 16→64 @8² at groups 4), splitting was faster in every case: 1.6–1.8× in the first run,
- * 1.4–2.5× in the second at groups 2, and 4.0–5.4× at groups 4. So we split. Both give zero gradient
+ * 1.4–2.5× in the second at groups 2, and 4.0–5.4× at groups 4. So this layer splits. Both give zero gradient
  * across groups: each group's kernel slice only ever multiplies its own input channels.
  */
 import * as tf from '@tensorflow/tfjs';
