@@ -5,6 +5,8 @@ import { SCConv, SCConvLayerArgs, TorchStateDict } from '../../src/index';
 
 export interface Fixture {
   name: string;
+  /** 'spread': the original configuration spread; 'floored': r divides neither part (issue 15). */
+  set: 'spread' | 'floored';
   config: Record<string, number | string>;
   stateDict: TorchStateDict;
   input: tf.Tensor4D;  // NHWC
@@ -26,9 +28,10 @@ const nchwToNhwc = (p: Packed): tf.Tensor4D => tf.tidy(() => {
 /** All fixtures; tensors are NHWC (the caller disposes them). */
 export function loadFixtures(): Fixture[] {
   const file = JSON.parse(readFileSync(new URL('../fixtures/scconv_parity.json', import.meta.url), 'utf8'));
-  return file.fixtures.map((f: {name: string, config: Fixture['config'], state_dict: Record<string, Packed>,
+  return file.fixtures.map((f: {name: string, set: Fixture['set'], config: Fixture['config'], state_dict: Record<string, Packed>,
       input: Packed, output: Packed}) => ({
     name: f.name,
+    set: f.set,
     config: f.config,
     stateDict: Object.fromEntries(Object.entries(f.state_dict).map(([k, v]) => [k, unpack(v)])),
     input: nchwToNhwc(f.input),
