@@ -13,14 +13,16 @@ export interface Fixture {
   output: tf.Tensor4D;  // NHWC
 }
 
-interface Packed { shape: number[], data: string }
+export interface Packed { shape: number[], data: string }
 
-function unpack(p: Packed): {shape: number[], data: Float32Array} {
+/** A base64 float32 tensor as shape + data. */
+export function unpack(p: Packed): {shape: number[], data: Float32Array} {
   const bytes = Buffer.from(p.data, 'base64');
   return {shape: p.shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))};
 }
 
-const nchwToNhwc = (p: Packed): tf.Tensor4D => tf.tidy(() => {
+/** A packed NCHW tensor as an NHWC tfjs tensor. */
+export const nchwToNhwc = (p: Packed): tf.Tensor4D => tf.tidy(() => {
   const {shape, data} = unpack(p);
   return tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]);
 });
