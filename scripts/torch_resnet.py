@@ -95,18 +95,25 @@ def plan(depth, width):
     return out
 
 
-class AkamasterBlock(nn.Module):
-    def __init__(self, cin, cout, stride, conv, placement, option, scconv):
+class Block(nn.Module):
+    """BasicBlock; `names` are its five modules' names: conv1, bn1, conv2, bn2, shortcut in that order."""
+
+    def __init__(self, names, cin, cout, stride, conv, placement, option, scconv):
         super().__init__()
-        self.conv1 = conv3x3(cin, cout, stride, conv if placement == 'both' else 'standard', scconv)
-        self.bn1 = nn.BatchNorm2d(cout)
-        self.conv2 = conv3x3(cout, cout, 1, conv, scconv)
-        self.bn2 = nn.BatchNorm2d(cout)
-        self.shortcut = shortcut(cin, cout, stride, option)
+        self.names = names
+        modules = [conv3x3(cin, cout, stride, conv if placement == 'both' else 'standard', scconv), nn.BatchNorm2d(cout),
+                   conv3x3(cout, cout, 1, conv, scconv), nn.BatchNorm2d(cout), shortcut(cin, cout, stride, option)]
+        for name, module in zip(names, modules):
+            self.add_module(name, module)
 
     def forward(self, x):
-        y = F.relu(self.bn1(self.conv1(x)))
-        return F.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
+        conv1, bn1, conv2, bn2, sc = (getattr(self, n) for n in self.names)
+        y = F.relu(bn1(conv1(x)))
+        return F.relu(bn2(conv2(y)) + sc(x))
+
+
+AKAMASTER_BLOCK = ('conv1', 'bn1', 'conv2', 'bn2', 'shortcut')
+BENCH_BLOCK = ('c1', 'b1', 'c2', 'b2', 'sc')
 
 
 class AkamasterResNet(nn.Module):
@@ -118,7 +125,7 @@ class AkamasterResNet(nn.Module):
         self.bn1 = nn.BatchNorm2d(width)
         stages = [[], [], []]
         for stage, _, cin, cout, stride in plan(depth, width):
-            stages[stage].append(AkamasterBlock(cin, cout, stride, conv, placement, option, scconv))
+            stages[stage].append(Block(AKAMASTER_BLOCK, cin, cout, stride, conv, placement, option, scconv))
         self.layer1, self.layer2, self.layer3 = (nn.Sequential(*s) for s in stages)
         self.linear = nn.Linear(4 * width, classes)
 
@@ -127,27 +134,13 @@ class AkamasterResNet(nn.Module):
         return self.linear(F.adaptive_avg_pool2d(y, 1).flatten(1))
 
 
-class BenchBlock(nn.Module):
-    def __init__(self, cin, cout, stride, conv, placement, option, scconv):
-        super().__init__()
-        self.c1 = conv3x3(cin, cout, stride, conv if placement == 'both' else 'standard', scconv)
-        self.b1 = nn.BatchNorm2d(cout)
-        self.c2 = conv3x3(cout, cout, 1, conv, scconv)
-        self.b2 = nn.BatchNorm2d(cout)
-        self.sc = shortcut(cin, cout, stride, option)
-
-    def forward(self, x):
-        y = F.relu(self.b1(self.c1(x)))
-        return F.relu(self.b2(self.c2(y)) + self.sc(x))
-
-
 class BenchResNet(nn.Module):
     """../shared/bench/torch_resnet_bench.py's module names: stem, layers, fc."""
 
     def __init__(self, depth, conv, placement, option, width, scconv, classes=10):
         super().__init__()
         self.stem = nn.Sequential(nn.Conv2d(3, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
-        self.layers = nn.Sequential(*(BenchBlock(cin, cout, stride, conv, placement, option, scconv)
+        self.layers = nn.Sequential(*(Block(BENCH_BLOCK, cin, cout, stride, conv, placement, option, scconv)
                                       for _, _, cin, cout, stride in plan(depth, width)))
         self.fc = nn.Linear(4 * width, classes)
 
