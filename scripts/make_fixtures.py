@@ -2,7 +2,7 @@
 
 Run with Debian's PyTorch (apt-get install python3-torch):
     /usr/bin/python3 scripts/make_fixtures.py [path/to/scconv_reference.py]
-The reference defaults to ../shared/reference/scconv_reference.py (imported by path).
+The reference defaults to $SCCONV_REFERENCE, else ../shared/reference/scconv_reference.py (imported by path).
 
 Output: test/fixtures/scconv_parity.json, a list of
     {name, config, seed, margin, state_dict: {name: {shape, data}}, input: {shape, data}, output: {...}}
@@ -12,17 +12,16 @@ SRU's importance map: seeds are chosen so no element sits within 2e-6 of the thr
 float rounding differences between frameworks could flip a gate. (w = sigmoid(GN(x)·γ/Σγ)
 clusters within about ±1/C of 0.5, so a wider margin would need very many seeds.)
 """
-import base64
-import importlib.util
 import json
 import os
-import struct
 import sys
 
 import torch
 
+from torch_resnet import load_reference, pack
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-REF = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, '..', 'shared', 'reference', 'scconv_reference.py')
+REF = sys.argv[1] if len(sys.argv) > 1 else None  # None: $SCCONV_REFERENCE or ../shared/reference (torch_resnet.py)
 OUT = os.path.join(ROOT, 'test', 'fixtures', 'scconv_parity.json')
 SIZE, MIN_MARGIN = 6, 2e-6
 
@@ -43,18 +42,16 @@ CONFIGS = [
     dict(channels=64, group_num=4, alpha=0.5, gate='hard', fusion='pairwise', groups=1),
 ]
 
-
-def load_reference(path):
-    spec = importlib.util.spec_from_file_location('scconv_reference', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def pack(t):
-    flat = t.detach().to(torch.float32).flatten().tolist()
-    data = base64.b64encode(struct.pack('<%df' % len(flat), *flat)).decode('ascii')
-    return {'shape': list(t.shape), 'data': data}
+# Configurations PyTorch builds where r divides neither part (channel counts floored, int(a*C) // r),
+# with k = 5, g = 3 and small C, over both gates and both fusions (issue 15).
+FLOORED = [
+    dict(channels=24, group_num=4, alpha=0.375, squeeze_ratio=2, gate='soft', fusion='pairwise'),  # 9/15 -> 4/7
+    dict(channels=10, group_num=2, alpha=0.3, squeeze_ratio=2, groups=1, gate='hard', fusion='global'),  # 3/7 -> 1/3
+    dict(channels=18, group_num=3, alpha=0.4, squeeze_ratio=2, groups=3, kernel_size=5, gate='hard', fusion='pairwise'),  # 7/11 -> 3/5
+    dict(channels=16, group_num=4, alpha=0.75, squeeze_ratio=3, gate='soft', fusion='global'),  # 12/4 -> 4/1
+    dict(channels=6, group_num=3, alpha=0.5, squeeze_ratio=2, groups=1, gate='hard', fusion='pairwise'),  # 3/3 -> 1/1
+    dict(channels=2, group_num=1, alpha=0.5, squeeze_ratio=1, groups=1, gate='soft', fusion='global'),  # 1/1
+]
 
 
 def make(ref, config, batch, seed):
@@ -76,7 +73,7 @@ def make(ref, config, batch, seed):
 def main():
     ref = load_reference(REF)
     fixtures = []
-    for i, config in enumerate(CONFIGS):
+    for i, config in enumerate(CONFIGS + FLOORED):
         batch = 3 if i % 4 == 3 else 2
         seed = i
         m, x, y, margin, above = make(ref, config, batch, seed)
@@ -84,7 +81,7 @@ def main():
             seed += 1000
             m, x, y, margin, above = make(ref, config, batch, seed)
         name = '_'.join(f'{k}={v}' for k, v in config.items())
-        fixtures.append({'name': name, 'config': config, 'seed': seed, 'margin': margin, 'fraction_above_t': above,
+        fixtures.append({'name': name, 'set': 'spread' if i < len(CONFIGS) else 'floored', 'config': config, 'seed': seed, 'margin': margin, 'fraction_above_t': above,
                          'state_dict': {k: pack(v) for k, v in m.state_dict().items()},
                          'input': pack(x), 'output': pack(y)})
         print(f'{name}: batch {batch}, seed {seed}, margin {margin:.2e}, w > t for {above:.0%}', file=sys.stderr)

@@ -26,17 +26,19 @@ export interface CreateConvArgs {
   strides?: number;
   /** Kernel size (for 'scconv': the GWC kernel). Defaults to 3. */
   kernelSize?: number;
+  /** 'same', or 'valid' for a standard conv after explicit padding (PyTorch-style stride 2). Defaults to 'same'. */
+  padding?: 'same' | 'valid';
   /** Layer name. Defaults to an automatic unique name. */
   name?: string;
   /** SCConv options (groupNum, threshold, gate, epsilon, alpha, squeezeRatio, groups, fusion, parts). */
   scconv?: Partial<SCConvLayerArgs>;
 }
 
-type Factory = (a: Required<Omit<CreateConvArgs, 'name' | 'scconv'>> & CreateConvArgs) => tf.layers.Layer;
+type Factory = (a: Required<Omit<CreateConvArgs, 'name' | 'scconv' | 'padding'>> & CreateConvArgs) => tf.layers.Layer;
 
 const CONV_LAYERS: Record<ConvKind, Factory> = {
   standard: (a) => tf.layers.conv2d({
-    filters: a.filters, kernelSize: a.kernelSize, strides: a.strides, padding: 'same', useBias: false,
+    filters: a.filters, kernelSize: a.kernelSize, strides: a.strides, padding: a.padding ?? 'same', useBias: false,
     kernelInitializer: 'heNormal', name: a.name,
   }),
   scconv: (a) => new SCConv({
@@ -64,6 +66,8 @@ export function createConv(kind: ConvKind | string, args: CreateConvArgs): tf.la
   expectPositiveInt(args.filters, 'createConv', 'filters');
   const full = {...args, strides: args.strides ?? 1, kernelSize: args.kernelSize ?? 3};
   expect(full.strides === 1 || full.strides === 2, 'createConv', 'strides to be 1 or 2', full.strides);
+  expect(args.padding == null || args.padding === 'same' || (args.padding === 'valid' && key === 'standard'), 'createConv',
+    `padding 'same' (or 'valid' for kind 'standard', which alone pads explicitly)`, args.padding);
   const layer = CONV_LAYERS[key as ConvKind](full);
   // Validate channel-dependent options now (e.g. SCConv's groupNum vs inChannels) rather than at apply().
   (layer as Partial<ChannelChecked>).checkInputChannels?.(args.inChannels);

@@ -26,15 +26,20 @@ export interface CRUOptions {
 
 /** Weights of a CRU, HWIO kernels. */
 export interface CRUWeights {
-  squeeze1: tf.Tensor;  // [1, 1, up, up/r]
-  squeeze2: tf.Tensor;  // [1, 1, low, low/r]
-  gwcKernel: tf.Tensor;  // [k, k, up/r/g, C]
+  squeeze1: tf.Tensor;  // [1, 1, up, ⌊up/r⌋]
+  squeeze2: tf.Tensor;  // [1, 1, low, ⌊low/r⌋]
+  gwcKernel: tf.Tensor;  // [k, k, ⌊up/r⌋/g, C]
   gwcBias: tf.Tensor;  // [C]
-  pwc1: tf.Tensor;  // [1, 1, up/r, C]
-  pwc2: tf.Tensor;  // [1, 1, low/r, C − low/r]
+  pwc1: tf.Tensor;  // [1, 1, ⌊up/r⌋, C]
+  pwc2: tf.Tensor;  // [1, 1, ⌊low/r⌋, C − ⌊low/r⌋]
 }
 
-/** Channel plan of a CRU: up = ⌊αC⌋ (as PyTorch's int(α·C)), low = C − up, squeezed sizes. */
+/**
+ * Channel plan of a CRU, the reference's arithmetic (PyTorch's `int(α·C)` and `// r`):
+ * up = ⌊αC⌋, low = C − up, squeezed to ⌊up/r⌋ and ⌊low/r⌋ (e.g. C = 24, α = 0.375, r = 2:
+ * up 9 → 4, low 15 → 7). GWC and PWC1 map the ⌊up/r⌋ squeezed channels to C, PWC2 maps
+ * ⌊low/r⌋ to C − ⌊low/r⌋.
+ */
 export interface CRUChannels {
   channels: number;
   up: number;
@@ -43,20 +48,24 @@ export interface CRUChannels {
   lowSqueezed: number;
 }
 
-/** Work out and validate the channel plan for C channels (errors name the bad value and the fix). */
+/**
+ * Work out and validate the channel plan for C channels. It fails only where PyTorch cannot build
+ * or run the layer either (an empty part or squeeze, groups not dividing the GWC's channels);
+ * errors name the bad value and the fix.
+ */
 export function cruChannels(who: string, channels: number, o: CRUOptions): CRUChannels {
   const up = Math.floor(o.alpha * channels);
   const low = channels - up;
   expect(up > 0 && low > 0, who,
     `alpha to leave both parts non-empty: ⌊alpha·C⌋ in [1, C−1] for C=${channels} ` +
     `(use alpha in [${(1 / channels).toFixed(3)}, ${(1 - 1 / channels).toFixed(3)}])`, o.alpha);
-  expect(up % o.squeezeRatio === 0, who,
-    `squeezeRatio to divide the upper part (αC = ${up} channels for alpha=${o.alpha}, C=${channels})`, o.squeezeRatio);
-  expect(low % o.squeezeRatio === 0, who,
-    `squeezeRatio to divide the lower part ((1−α)C = ${low} channels for alpha=${o.alpha}, C=${channels})`, o.squeezeRatio);
-  const upSqueezed = up / o.squeezeRatio;
+  const upSqueezed = Math.floor(up / o.squeezeRatio);
+  const lowSqueezed = Math.floor(low / o.squeezeRatio);
+  expect(upSqueezed > 0 && lowSqueezed > 0, who,
+    `squeezeRatio to leave at least one channel in each squeezed part (⌊αC/r⌋ = ⌊${up}/r⌋ and ` +
+    `⌊(1−α)C/r⌋ = ⌊${low}/r⌋ for alpha=${o.alpha}, C=${channels}; use squeezeRatio ≤ ${Math.min(up, low)})`, o.squeezeRatio);
   verifyGroups(who, o.groups, upSqueezed, channels);
-  return {channels, up, low, upSqueezed, lowSqueezed: low / o.squeezeRatio};
+  return {channels, up, low, upSqueezed, lowSqueezed};
 }
 
 /** Validate CRU options that do not depend on the channel count. */
@@ -87,7 +96,7 @@ export function cruBranches(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CR
     const x2 = tf.reshape(x, [n * h * wd, c]);
     const squeeze1 = tf.pad(tf.reshape(w.squeeze1, [p.up, p.upSqueezed]), [[0, p.low], [0, 0]]);  // reads x[..., :up]
     const squeeze2 = tf.pad(tf.reshape(w.squeeze2, [p.low, p.lowSqueezed]), [[p.up, 0], [0, 0]]);  // reads x[..., up:]
-    const upS = tf.matMul(x2, squeeze1);  // [NHW, up/r]
+    const upS = tf.matMul(x2, squeeze1);  // [NHW, ⌊up/r⌋]
     const gwc = tf.conv2d(tf.reshape(upS, [n, h, wd, p.upSqueezed]) as tf.Tensor4D, blockDiagonal(w.gwcKernel as tf.Tensor4D, o.groups), 1, 'same');
     // (tf.fused.matMul could fold the bias in, but its cpu kernel is ~5× slower than these two ops.)
     const pwc1 = tf.matMul(upS, tf.reshape(w.pwc1, [p.upSqueezed, c]));
@@ -145,9 +154,9 @@ export function cruMacs(pixels: number, p: CRUChannels, o: CRUOptions): number {
 export declare interface CRULayerArgs extends LayerArgs {
   /** Split ratio α in (0, 1): ⌊αC⌋ channels go to the upper (rich) part. Defaults to 0.5. */
   alpha?: number;
-  /** Squeeze ratio r; must divide both parts. Defaults to 2. */
+  /** Squeeze ratio r: the parts are squeezed to ⌊αC/r⌋ and ⌊(1−α)C/r⌋ channels (at least 1 each). Defaults to 2. */
   squeezeRatio?: number;
-  /** Groups g of the GWC; must divide αC/r and C. Defaults to 2. */
+  /** Groups g of the GWC; must divide ⌊αC/r⌋ and C. Defaults to 2. */
   groups?: number;
   /** Kernel size k of the GWC (odd, 'same' padding). Defaults to 3. */
   kernelSize?: number;

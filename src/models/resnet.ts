@@ -21,8 +21,10 @@ import { ZeroPadShortcut } from './shortcut';
 
 export const PLACEMENTS = ['second', 'both'] as const;
 export const SHORTCUTS = ['A', 'B'] as const;
+export const STRIDE_PADDINGS = ['tf', 'torch'] as const;
 export type Placement = (typeof PLACEMENTS)[number];
 export type Shortcut = (typeof SHORTCUTS)[number];
+export type StridePadding = (typeof STRIDE_PADDINGS)[number];
 
 export interface ResNetArgs {
   /** 6n + 2: 20, 32, 44, 56, 110, … (8 is the smallest, handy for tests). Defaults to 20. */
@@ -39,6 +41,14 @@ export interface ResNetArgs {
   shortcut?: Shortcut;
   /** SCConv options (α, r, g, threshold, gate, fusion, parts: the ablation variant …) passed to every SCConv. */
   scconv?: Partial<SCConvLayerArgs>;
+  /**
+   * How the stride-2 3×3 convs pad. 'tf': 'same' (TensorFlow pads an even input 0 rows before and
+   * 1 after); 'torch': 1 on each side, as PyTorch's `padding=1`, through a zero-padding layer
+   * `<block>_pad1` and a 'valid' conv. The two see the image shifted by one pixel, so weights carry
+   * over between PyTorch and here (src/interop/) only with 'torch'. Defaults to 'tf' (the models
+   * trained here so far).
+   */
+  stridePadding?: StridePadding;
   /** Channels of the first stage; the stages have width, 2·width, 4·width. Defaults to 16 (the paper's). */
   width?: number;
   /** Defaults to 10. */
@@ -70,6 +80,8 @@ export function createResNet(args: ResNetArgs = {}): tf.LayersModel {
   expect(CONV_KINDS.includes(conv), 'createResNet', `conv one of ${CONV_KINDS.join(', ')}`, conv);
   expect(PLACEMENTS.includes(placement), 'createResNet', `placement one of ${PLACEMENTS.join(', ')}`, placement);
   expect(SHORTCUTS.includes(shortcut), 'createResNet', `shortcut one of ${SHORTCUTS.join(', ')}`, shortcut);
+  const stridePadding = args.stridePadding ?? 'tf';
+  expect(STRIDE_PADDINGS.includes(stridePadding), 'createResNet', `stridePadding one of ${STRIDE_PADDINGS.join(', ')}`, stridePadding);
   const width = args.width ?? 16;
   expect(Number.isInteger(width) && width > 0, 'createResNet', 'width a positive integer (16 in the paper)', width);
   const n = (depth - 2) / 6;
@@ -85,7 +97,12 @@ export function createResNet(args: ResNetArgs = {}): tf.LayersModel {
       const p = `s${stage + 1}b${i + 1}_`;
       // conv1 may change shape (stride 2, cin → cout); conv2 never does.
       const kind1 = placement === 'both' ? conv : 'standard';
-      let y = createConv(kind1, { inChannels: cin, filters: cout, strides, name: p + 'conv1', scconv: args.scconv }).apply(x) as tf.SymbolicTensor;
+      // (SCConv's adapter strides a 1×1 conv, which pads nothing in either framework.)
+      const torchPad = stridePadding === 'torch' && strides === 2 && kind1 === 'standard';
+      const x1 = torchPad ? tf.layers.zeroPadding2d({ padding: 1, name: p + 'pad1' }).apply(x) as tf.SymbolicTensor : x;
+      let y = createConv(kind1, {
+        inChannels: cin, filters: cout, strides, name: p + 'conv1', scconv: args.scconv, padding: torchPad ? 'valid' : 'same',
+      }).apply(x1) as tf.SymbolicTensor;
       y = tf.layers.reLU({ name: p + 'relu1' }).apply(batchNorm(p + 'bn1').apply(y)) as tf.SymbolicTensor;
       y = createConv(conv, { inChannels: cout, filters: cout, name: p + 'conv2', scconv: args.scconv }).apply(y) as tf.SymbolicTensor;
       y = batchNorm(p + 'bn2').apply(y) as tf.SymbolicTensor;

@@ -101,7 +101,7 @@ export function buildModel(c: TrainConfig, conv: TrainConfig['conv'] = c.conv): 
 }
 
 /** SGD over the trainable weights; decay on conv/dense kernels (rank >= 2) or, with decay 'all', on every weight. */
-function buildOptimizer(model: tf.LayersModel, c: TrainConfig): SgdMomentum {
+export function buildOptimizer(model: tf.LayersModel, c: Pick<TrainConfig, 'momentum' | 'weightDecay' | 'decay'>): SgdMomentum {
   const params = model.trainableWeights.map((w) => ({
     name: w.name, variable: w.read() as tf.Variable, decay: c.decay === 'all' || w.shape.length >= 2,
   }));

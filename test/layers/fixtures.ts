@@ -5,20 +5,24 @@ import { SCConv, SCConvLayerArgs, TorchStateDict } from '../../src/index';
 
 export interface Fixture {
   name: string;
+  /** 'spread': the original configuration spread; 'floored': r divides neither part (issue 15). */
+  set: 'spread' | 'floored';
   config: Record<string, number | string>;
   stateDict: TorchStateDict;
   input: tf.Tensor4D;  // NHWC
   output: tf.Tensor4D;  // NHWC
 }
 
-interface Packed { shape: number[], data: string }
+export interface Packed { shape: number[], data: string }
 
-function unpack(p: Packed): {shape: number[], data: Float32Array} {
+/** A base64 float32 tensor as shape + data. */
+export function unpack(p: Packed): {shape: number[], data: Float32Array} {
   const bytes = Buffer.from(p.data, 'base64');
   return {shape: p.shape, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))};
 }
 
-const nchwToNhwc = (p: Packed): tf.Tensor4D => tf.tidy(() => {
+/** A packed NCHW tensor as an NHWC tfjs tensor. */
+export const nchwToNhwc = (p: Packed): tf.Tensor4D => tf.tidy(() => {
   const {shape, data} = unpack(p);
   return tf.transpose(tf.tensor4d(data, shape as [number, number, number, number]), [0, 2, 3, 1]);
 });
@@ -26,9 +30,10 @@ const nchwToNhwc = (p: Packed): tf.Tensor4D => tf.tidy(() => {
 /** All fixtures; tensors are NHWC (the caller disposes them). */
 export function loadFixtures(): Fixture[] {
   const file = JSON.parse(readFileSync(new URL('../fixtures/scconv_parity.json', import.meta.url), 'utf8'));
-  return file.fixtures.map((f: {name: string, config: Fixture['config'], state_dict: Record<string, Packed>,
+  return file.fixtures.map((f: {name: string, set: Fixture['set'], config: Fixture['config'], state_dict: Record<string, Packed>,
       input: Packed, output: Packed}) => ({
     name: f.name,
+    set: f.set,
     config: f.config,
     stateDict: Object.fromEntries(Object.entries(f.state_dict).map(([k, v]) => [k, unpack(v)])),
     input: nchwToNhwc(f.input),

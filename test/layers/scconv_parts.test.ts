@@ -131,9 +131,9 @@ describe('SCConv parts: gates, betas, errors', () => {
   });
 
   it('channel checks cover only the units present', () => {
-    // 6 channels: fine for SRU with groupNum 2; CRU (α = 0.5, r = 2) cannot split 3 into squeezable halves.
+    // 6 channels: fine for SRU with groupNum 2; CRU (α = 0.5, r = 2) squeezes 3 to 1 channel, which g = 2 cannot split.
     assert.doesNotThrow(() => new SCConv({parts: 'sru', groupNum: 2}).checkInputChannels(6));
-    assert.throws(() => new SCConv({parts: 'sru-cru', groupNum: 2}).checkInputChannels(6), /squeezeRatio/);
+    assert.throws(() => new SCConv({parts: 'sru-cru', groupNum: 2}).checkInputChannels(6), /CRU expects input channels divisible by groups=2/);
   });
 });
 

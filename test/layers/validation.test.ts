@@ -47,11 +47,24 @@ describe('configuration errors', () => {
     throwsValue(() => new OctaveConv({filters: 2, alpha: 0.25}), /OctaveConv expects alpha to leave both frequency parts non-empty for 2 filters/);
   });
 
-  it('squeeze ratio r not dividing a branch', () => {
-    // C = 16, α = 0.25: upper 4 channels, lower 12; r = 8 divides neither.
-    throwsValue(scconvOn(16, {alpha: 0.25, squeezeRatio: 8}), /squeezeRatio to divide the upper part \(αC = 4 channels/, /received 8/);
-    // C = 16, α = 0.75, r = 3: upper 12 divides, lower 4 does not.
-    throwsValue(applyTo(new CRU({alpha: 0.75, squeezeRatio: 3, groups: 1}), 16), /squeezeRatio to divide the lower part \(\(1−α\)C = 4 channels/, /received 3\./);
+  it('squeeze ratio r leaving a squeezed part empty', () => {
+    // C = 16, α = 0.25: upper 4 channels, lower 12; r = 8 squeezes the upper part to ⌊4/8⌋ = 0.
+    throwsValue(scconvOn(16, {alpha: 0.25, squeezeRatio: 8}), /squeezeRatio to leave at least one channel in each squeezed part/,
+      /⌊4\/r⌋ and ⌊\(1−α\)C\/r⌋ = ⌊12\/r⌋/, /use squeezeRatio ≤ 4/, /received 8/);
+    // C = 16, α = 0.75, r = 5: the lower 4 channels squeeze to 0.
+    throwsValue(applyTo(new CRU({alpha: 0.75, squeezeRatio: 5, groups: 1}), 16), /⌊4\/r⌋ for alpha=0\.75, C=16/, /received 5\./);
+  });
+
+  it('builds what PyTorch builds: r need not divide a part (the reference floors, as int(α·C) // r)', () => {
+    // The example: C = 24, α = 0.375 → upper 9 → ⌊9/2⌋ = 4, lower 15 → 7.
+    const layer = new CRU({alpha: 0.375, squeezeRatio: 2});
+    applyTo(layer, 24)();
+    assert.deepEqual(layer.plan, {channels: 24, up: 9, low: 15, upSqueezed: 4, lowSqueezed: 7});
+    assert.deepEqual(layer.pwc2!.shape, [1, 1, 7, 17]);
+    // C = 16, α = 0.75, r = 3: upper 12 → 4, lower 4 → 1 (the old check refused 4 % 3 ≠ 0).
+    const odd = new CRU({alpha: 0.75, squeezeRatio: 3, groups: 1});
+    applyTo(odd, 16)();
+    assert.deepEqual([odd.plan!.upSqueezed, odd.plan!.lowSqueezed], [4, 1]);
   });
 
   it('threshold outside (0, 1)', () => {
