@@ -124,8 +124,10 @@ double Args::number(size_t i, const char* name) const {
 int64_t Args::integer(size_t i, const char* name, int64_t lo, int64_t hi) const {
   const double v = number(i, name);
   if (v != std::floor(v) || v < static_cast<double>(lo) || v > static_cast<double>(hi)) {
-    fail(std::string(name) + " (argument " + std::to_string(i) + ") expects an integer in [" + std::to_string(lo) +
-         ", " + std::to_string(hi) + "], but received " + describe(i));
+    const std::string range = hi == kMaxSize ? "≥ " + std::to_string(lo)
+                                             : "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]";
+    fail(std::string(name) + " (argument " + std::to_string(i) + ") expects an integer " + range + ", but received " +
+         describe(i));
   }
   return static_cast<int64_t>(v);
 }

@@ -106,9 +106,11 @@ const logged = new Set<string>();
 
 /**
  * `SCCONV_NATIVE_FAIL=Conv2D[,BatchMatMul...]`: those native kernels throw as if the addon had
- * failed, so tests can show that a broken native kernel fails the suite (test/kernels/native_proven.test.ts).
+ * failed; `Conv2D:fallback` makes Conv2D decline instead, so the cpu kernel runs silently. For
+ * tests: they show that a broken native kernel fails the suite (test/kernels/native_util.test.ts).
  */
-const FORCED_FAILURES = new Set((process.env.SCCONV_NATIVE_FAIL ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const FORCED = new Map((process.env.SCCONV_NATIVE_FAIL ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  .map((s) => [s.replace(/:fallback$/, ''), s.endsWith(':fallback') ? 'fallback' : 'throw'] as const));
 
 /**
  * A kernel config that runs `native(args)` and uses the cpu kernel when it returns null
@@ -125,7 +127,7 @@ const FORCED_FAILURES = new Set((process.env.SCCONV_NATIVE_FAIL ?? '').split(','
 export function withFallback(name: string,
                              native: (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[] | null): tf.KernelConfig {
   let fallback: tf.KernelFunc | undefined;
-  const forced = FORCED_FAILURES.has(name);
+  const forced = FORCED.get(name);
   return {
     kernelName: name,
     backendName: BACKEND_NAME,
@@ -135,10 +137,10 @@ export function withFallback(name: string,
       allocated = [];
       let out: tf.TensorInfo | tf.TensorInfo[] | null;
       try {
-        if (forced) {
+        if (forced === 'throw') {
           throw Object.assign(new Error(`scconv_native: ${name} forced to fail by SCCONV_NATIVE_FAIL.`), { code: NATIVE_ERROR_CODE });
         }
-        out = native(kernelArgs);
+        out = forced === 'fallback' ? null : native(kernelArgs);
       } catch (e) {
         for (const info of allocated) kernelArgs.backend.disposeIntermediateTensorInfo(info);
         if ((e as { code?: string }).code !== NATIVE_ERROR_CODE) throw e;

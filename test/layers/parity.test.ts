@@ -4,12 +4,15 @@
  * α 0.25/0.5/0.75, GN groups 1/4/16. Regenerate with `/usr/bin/python3 scripts/make_fixtures.py`.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { fromTorchStateDict } from '../../src/index';
+import { TEST_BACKENDS } from '../kernels/helpers';
 import { loadedLayer, loadFixtures, relativeError } from './fixtures';
 
-describe('SCConv parity with the PyTorch reference', () => {
+for (const backend of TEST_BACKENDS) describe(`SCConv parity with the PyTorch reference (${backend.name})`, { skip: backend.skip }, () => {
+  before(() => tf.setBackend(backend.name));
+  after(() => tf.setBackend('cpu'));
   const fixtures = loadFixtures();
 
   it('covers the configuration spread of the issue', () => {
