@@ -25,6 +25,7 @@ test('stopped mid-epoch and resumed == straight (weights, velocities, metrics), 
   const s1 = await train(tinyConfig(straight), { data });
   assert.equal(s1.status, 'done');
   assert.equal(s1.epochsTrained, 2);
+  assert.equal(s1.backend, backend.name);
 
   const split = runDir();
   let steps = 0;
