@@ -2,7 +2,11 @@
   "targets": [
     {
       "target_name": "scconv_native",
-      "sources": ["scconv_native.cc"],
+      "sources": [
+        "src/module.cc", "src/args.cc",
+        "src/conv.cc", "src/matmul.cc", "src/elementwise.cc", "src/reduce.cc",
+        "src/batch_norm.cc", "src/copy.cc", "src/pool.cc"
+      ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fexceptions", "-fno-math-errno"],
       "ldflags": ["-fopenmp"],

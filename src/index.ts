@@ -7,6 +7,8 @@
 // public API
 export { ValueError, DataError } from './errors';
 export { initBackend, BACKEND_CHOICES } from './backend';
+export { nativeFallbacks, resetNativeFallbacks } from './kernels/native_util';
+export type { NativeFallbackCount } from './kernels/native_util';
 export type { BackendChoice, BackendChoiceResult, BackendOptions } from './backend';
 export * from './viz/index';
 export { channelCorrelation, channelStats, featureMap, fractionAbove } from './analysis/channel-stats';

@@ -3,7 +3,7 @@
  *
  *   npm run bench                                   # ResNet-20/56, plain and SCConv, batch 128
  *   npm run bench -- --vs-pytorch                   # + ../shared/bench/torch_resnet_bench.py, ratio = ours / PyTorch
- *   npm run bench -- --models resnet20 --steps 5 --batch 64 --profile   # per-kernel times (--profile-shapes: per shape)
+ *   npm run bench -- --models resnet20 --steps 5 --batch 64 --profile   # per-kernel times, native fallbacks (--profile-shapes: per shape)
  *   npm run bench -- --inference                    # forward only, batch 1 and 128
  *
  * Each model runs in its own process (a clean peak RSS), one after another; with --vs-pytorch the
@@ -17,6 +17,8 @@ import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { ValueError } from '../errors';
+import { NATIVE_BACKEND_NAME } from '../kernels/native_backend';
+import { nativeFallbacks } from '../kernels/native_util';
 import { createResNet, type Placement } from '../models/resnet';
 import type { ConvKind } from '../layers/create_conv';
 import { SgdMomentum } from '../train/sgd';
@@ -115,6 +117,15 @@ function instrumentKernels(backendName: string, byShape: boolean): Map<string, {
   return totals;
 }
 
+/** The native kernels that ran the cpu kernel instead (or failed) during this run, per kernel. */
+function printFallbacks(modelName: string): void {
+  const rows = Object.entries(nativeFallbacks());
+  console.error(`native kernels that fell back to cpu, ${modelName}, whole run: ${rows.length === 0 ? 'none' : ''}`);
+  for (const [name, c] of rows) {
+    console.error(`  ${name.padEnd(34)} ${String(c.fallbacks).padStart(8)} fallbacks ${String(c.failures).padStart(5)} failures  e.g. ${c.examples[0]}`);
+  }
+}
+
 /** Train `model` for warmup + steps on random data in this process; one result object. */
 async function runWorker(modelName: string, o: BenchOptions): Promise<Record<string, unknown>> {
   const chosen = await initBackend({ backend: o.backend, threads: o.threads, log: null });
@@ -165,6 +176,7 @@ async function runWorker(modelName: string, o: BenchOptions): Promise<Record<str
     for (const [name, v] of rows.slice(0, Number(process.env.SCCONV_PROFILE_ROWS ?? 25))) {
       console.error(`  ${name.padEnd(34)} ${(v.ms / steps).toFixed(2).padStart(8)} ms  ${(v.calls / steps).toFixed(0).padStart(5)} calls`);
     }
+    if (chosen.name === NATIVE_BACKEND_NAME) printFallbacks(modelName);
   }
   return result;
 }

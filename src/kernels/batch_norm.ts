@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Provenance } from './native_backend';
-import { BACKEND_NAME, f32, output, withFallback, type KernelArgs } from './native_util';
+import { f32, output, withFallback, type KernelArgs } from './native_util';
 
 /** The name of the multi-output gradient kernel (registered for the native backend only). */
 export const NATIVE_BATCH_NORM_GRAD = 'NativeBatchNormGrad';
@@ -51,7 +51,7 @@ interface TapeNode { kernelName: string; outputs: tf.TensorInfo[] }
 const fusedBatchNorm = withFallback(tf.FusedBatchNorm, ({ inputs, backend, attrs }: KernelArgs) => {
   const { x, mean, variance, offset, scale } = inputs;
   const c = x.shape[x.shape.length - 1];
-  if (x.shape.length === 0 || ![mean, variance, offset, scale].every((t) => perChannel(t, c))) return null;
+  if (x.shape.length === 0 || c === 0 || ![mean, variance, offset, scale].every((t) => perChannel(t, c))) return null;
   const xv = f32(backend, x), mv = f32(backend, mean), vv = f32(backend, variance);
   const ov = offset ? f32(backend, offset) : null, sv = scale ? f32(backend, scale) : null;
   if (!xv || !mv || !vv || (offset && !ov) || (scale && !sv)) return null;
@@ -68,30 +68,25 @@ const fusedBatchNorm = withFallback(tf.FusedBatchNorm, ({ inputs, backend, attrs
  * a recorded batch mean of `x` (areTapedBatchStats), dx is the full training-mode gradient and
  * dmean, dvariance are known zeros.
  */
-const batchNormGrad: tf.KernelConfig = {
-  kernelName: NATIVE_BATCH_NORM_GRAD,
-  backendName: BACKEND_NAME,
-  kernelFunc: (args) => {
-    const { inputs, backend, attrs } = args as unknown as KernelArgs;
-    const { dy, x, mean, variance, scale } = inputs;
-    const c = x.shape[x.shape.length - 1];
-    const vals = [dy, x, mean, variance].map((t) => f32(backend, t));
-    const sv = scale ? f32(backend, scale) : null;
-    if (vals.some((v) => !v) || (scale && !sv)) {
-      throw new Error(`${NATIVE_BATCH_NORM_GRAD} expects float32 inputs`);
-    }
-    const stats = backend.batchStats.get(mean.dataId);
-    const full = stats !== undefined && stats.x === x.dataId && stats.variance === variance.dataId;
-    const dx = output(backend, x.shape), dmean = output(backend, mean.shape),
-      dvariance = output(backend, variance.shape), dscale = output(backend, scale ? scale.shape : mean.shape),
-      doffset = output(backend, mean.shape);
-    backend.addon.batchNormGrad(vals[0]!, vals[1]!, vals[2]!, vals[3]!, sv, attrs!.varianceEpsilon as number, c,
-      dx.values, dmean.values, dvariance.values, dscale.values, doffset.values, full ? 1 : 0);
-    if (!full) return [dx.info, dmean.info, dvariance.info, dscale.info, doffset.info];
-    backend.disposeIntermediateTensorInfo(dmean.info);
-    backend.disposeIntermediateTensorInfo(dvariance.info);
-    return [dx.info, backend.zeros(mean.shape), backend.zeros(variance.shape), dscale.info, doffset.info];
-  },
-};
+const batchNormGrad = withFallback(NATIVE_BATCH_NORM_GRAD, ({ inputs, backend, attrs }: KernelArgs) => {
+  const { dy, x, mean, variance, scale } = inputs;
+  const c = x.shape[x.shape.length - 1];
+  const vals = [dy, x, mean, variance].map((t) => f32(backend, t));
+  const sv = scale ? f32(backend, scale) : null;
+  if (vals.some((v) => !v) || (scale && !sv)) {
+    throw new Error(`${NATIVE_BATCH_NORM_GRAD} expects float32 inputs`);
+  }
+  const stats = backend.batchStats.get(mean.dataId);
+  const full = stats !== undefined && stats.x === x.dataId && stats.variance === variance.dataId;
+  const dx = output(backend, x.shape), dmean = output(backend, mean.shape),
+    dvariance = output(backend, variance.shape), dscale = output(backend, scale ? scale.shape : mean.shape),
+    doffset = output(backend, mean.shape);
+  backend.addon.batchNormGrad(vals[0]!, vals[1]!, vals[2]!, vals[3]!, sv, attrs!.varianceEpsilon as number, c,
+    dx.values, dmean.values, dvariance.values, dscale.values, doffset.values, full ? 1 : 0);
+  if (!full) return [dx.info, dmean.info, dvariance.info, dscale.info, doffset.info];
+  backend.disposeIntermediateTensorInfo(dmean.info);
+  backend.disposeIntermediateTensorInfo(dvariance.info);
+  return [dx.info, backend.zeros(mean.shape), backend.zeros(variance.shape), dscale.info, doffset.info];
+});
 
 export const batchNormKernels: tf.KernelConfig[] = [fusedBatchNorm, batchNormGrad];

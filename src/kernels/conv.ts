@@ -32,20 +32,16 @@ function isNHWC(attrs: tf.NamedAttrMap | undefined): boolean {
 
 /**
  * Run one oneDNN conv: `a`, `b` are the two inputs in the addon's order for `mode`; the output has
- * `outShape`. Null when an input is not float32 or oneDNN rejects the geometry (cpu fallback).
+ * `outShape`. Null when an input is not float32 or a tensor is empty (oneDNN has no empty
+ * convolutions): the cpu kernel runs. An addon error is an error (see withFallback).
  */
 function runConv(backend: NativeBackendLike, mode: number, a: tf.TensorInfo, b: tf.TensorInfo,
                  outShape: number[], info: ConvInfo, depthwise: boolean,
                  bias: Float32Array | null = null, act = 0, alpha = 0): tf.TensorInfo | null {
   const av = f32(backend, a), bv = f32(backend, b);
-  if (!av || !bv) return null;
+  if (!av || !bv || av.length === 0 || bv.length === 0 || tf.util.sizeFromShape(outShape) === 0) return null;
   const out = output(backend, outShape);
-  try {
-    backend.addon.conv(mode, av, bv, out.values, convParams(info, depthwise), bias, act, alpha);
-  } catch {
-    backend.disposeIntermediateTensorInfo(out.info);
-    return null;
-  }
+  backend.addon.conv(mode, av, bv, out.values, convParams(info, depthwise), bias, act, alpha);
   return out.info;
 }
 

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { f32, output, passThrough, withFallback, type KernelArgs } from './native_util';
 
-/** Binary op codes of the addon (native/scconv_native.cc, enum BinaryOp). */
+/** Binary op codes of the addon (native/src/elementwise.cc, enum BinaryOp). */
 export const BINARY = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, squaredDiff: 6, reluGrad: 7, sigmoidGrad: 8 } as const;
 
 /**

@@ -1,6 +1,6 @@
 /**
  * BatchMatMul through oneDNN's matmul (SCConv's CRU runs its 1×1 convolutions as matrix products).
- * Batch dimensions must be equal or one of them 1; anything else goes to cpu.
+ * Batch dimensions must be equal or one of them 1, and no size 0; anything else goes to cpu.
  */
 import * as tf from '@tensorflow/tfjs';
 import { f32, output, withFallback, type KernelArgs } from './native_util';
@@ -16,15 +16,10 @@ const batchMatMul = withFallback(tf.BatchMatMul, ({ inputs, backend, attrs }: Ke
   const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
   const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2)), batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-  if (k !== kb || (batchA !== batchB && batchA !== 1 && batchB !== 1) || m * n * k === 0) return null;
+  if (k !== kb || (batchA !== batchB && batchA !== 1 && batchB !== 1) || m * n * k * batchA * batchB === 0) return null;
   const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const out = output(backend, [...outer, m, n]);
-  try {
-    backend.addon.matMul(av, bv, out.values, batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0);
-  } catch {
-    backend.disposeIntermediateTensorInfo(out.info);
-    return null;
-  }
+  backend.addon.matMul(av, bv, out.values, batchA, batchB, m, k, n, transposeA ? 1 : 0, transposeB ? 1 : 0);
   return out.info;
 });
 

@@ -6,7 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 
-/** The functions the addon exports (native/scconv_native.cc documents each one). */
+/**
+ * The functions the addon exports (native/src/*.cc document each one). Every entry checks its
+ * arguments' kinds and lengths and throws an Error with code SCCONV_NATIVE on a bad one.
+ */
 export interface NativeAddon {
   conv(mode: number, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array,
        bias?: Float32Array | null, act?: number, alpha?: number): void;

@@ -1,6 +1,7 @@
 /**
  * Shared plumbing for the native kernels: reading a tensor's Float32Array in place, allocating an
- * output, and falling back to the stock `cpu` kernel for cases the native code does not cover.
+ * output, falling back to the stock `cpu` kernel for cases the native code does not cover, and
+ * counting those fallbacks and the addon's failures per kernel (nativeFallbacks()).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
@@ -40,10 +41,18 @@ export function f32(backend: NativeBackendLike, t: tf.TensorInfo | undefined | n
   return values instanceof Float32Array ? values : null;
 }
 
+/**
+ * The outputs allocated by the native kernel now running (see withFallback), so that they are
+ * freed when the addon throws half way; null outside a kernel.
+ */
+let allocated: tf.TensorInfo[] | null = null;
+
 /** A new float32 output tensor and the array to fill: every element must be written. */
 export function output(backend: NativeBackendLike, shape: number[]): { info: tf.TensorInfo; values: Float32Array } {
   const values = backend.allocFloat32(tf.util.sizeFromShape(shape));
-  return { info: backend.makeTensorInfo(shape, 'float32', values), values };
+  const info = backend.makeTensorInfo(shape, 'float32', values);
+  allocated?.push(info);
+  return { info, values };
 }
 
 /** The stock cpu kernel for `name`, used where the native one does not apply. */
@@ -53,31 +62,100 @@ export function cpuKernel(name: string): tf.KernelFunc {
   return config.kernelFunc;
 }
 
+/** The `code` of every error the addon throws (native/src/args.cc) and of a forced failure. */
+export const NATIVE_ERROR_CODE = 'SCCONV_NATIVE';
+
+/** How often a native kernel did not run natively, and a few of the inputs it did not run on. */
+export interface NativeFallbackCount {
+  /** Calls the native kernel declined (dtype, layout or broadcast it does not cover): the cpu kernel ran. */
+  fallbacks: number;
+  /** Calls where the addon threw (each one an error to the caller, see withFallback). */
+  failures: number;
+  /** Up to 5 distinct signatures ("Kernel name:dtype[shape] ...") of those calls. */
+  examples: string[];
+}
+
+const counts = new Map<string, NativeFallbackCount>();
+
+/** Per-kernel counts since the start (or the last resetNativeFallbacks), kernels sorted by name. */
+export function nativeFallbacks(): Record<string, NativeFallbackCount> {
+  return Object.fromEntries([...counts.entries()].sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => [k, { ...v, examples: [...v.examples] }]));
+}
+
+export function resetNativeFallbacks(): void {
+  counts.clear();
+}
+
+function signature(name: string, inputs: tf.NamedTensorInfoMap): string {
+  return `${name} ${Object.entries(inputs).map(([k, t]) => `${k}:${t?.dtype}[${t?.shape}]`).join(' ')}`;
+}
+
+function record(name: string, what: 'fallbacks' | 'failures', inputs: tf.NamedTensorInfoMap): string {
+  const sig = signature(name, inputs);
+  const c = counts.get(name) ?? { fallbacks: 0, failures: 0, examples: [] };
+  c[what]++;
+  if (c.examples.length < 5 && !c.examples.includes(sig)) c.examples.push(sig);
+  counts.set(name, c);
+  return sig;
+}
+
 /** `SCCONV_NATIVE_DEBUG=1` prints each distinct cpu fallback (kernel and input shapes) once. */
 const DEBUG = process.env.SCCONV_NATIVE_DEBUG === '1';
 const logged = new Set<string>();
-function logFallback(name: string, inputs: tf.NamedTensorInfoMap): void {
-  const key = `${name} ${Object.entries(inputs).map(([k, t]) => `${k}:${t?.dtype}[${t?.shape}]`).join(' ')}`;
-  if (!logged.has(key)) {
-    logged.add(key);
-    console.error(`native fallback to cpu: ${key}`);
-  }
-}
+
+/**
+ * `SCCONV_NATIVE_FAIL=Conv2D[,BatchMatMul...]`: those native kernels throw as if the addon had
+ * failed; `Conv2D:fallback` makes Conv2D decline instead, so the cpu kernel runs silently. For
+ * tests: they show that a broken native kernel fails the suite (test/kernels/native_util.test.ts).
+ */
+const FORCED = new Map((process.env.SCCONV_NATIVE_FAIL ?? '').split(',').map((s) => s.trim()).filter(Boolean)
+  .map((s) => [s.replace(/:fallback$/, ''), s.endsWith(':fallback') ? 'fallback' : 'throw'] as const));
 
 /**
  * A kernel config that runs `native(args)` and uses the cpu kernel when it returns null
- * (unsupported dtype, layout or broadcast) or when the addon throws.
+ * (unsupported dtype, layout or broadcast). Both are counted per kernel (nativeFallbacks()).
+ *
+ * When the addon throws, the call fails with an error naming the kernel and its inputs; it does
+ * not fall back to the cpu kernel. The addon checks every argument and the TypeScript side declines
+ * (returns null) every case it knows the addon does not cover, so a throw means a broken contract
+ * between the two or a oneDNN failure: a bug. Falling back would hide it, and every result called
+ * "native" would silently be cpu's (the kernel tests compare native against cpu, so they passed
+ * with a total fallback). Errors that are not the addon's (e.g. incompatible broadcast shapes,
+ * which the cpu kernel rejects too) pass through unchanged.
  */
 export function withFallback(name: string,
                              native: (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[] | null): tf.KernelConfig {
   let fallback: tf.KernelFunc | undefined;
+  const forced = FORCED.get(name);
   return {
     kernelName: name,
     backendName: BACKEND_NAME,
     kernelFunc: (args) => {
-      const out = native(args as unknown as KernelArgs);
+      const kernelArgs = args as unknown as KernelArgs;
+      const outer = allocated;
+      allocated = [];
+      let out: tf.TensorInfo | tf.TensorInfo[] | null;
+      try {
+        if (forced === 'throw') {
+          throw Object.assign(new Error(`scconv_native: ${name} forced to fail by SCCONV_NATIVE_FAIL.`), { code: NATIVE_ERROR_CODE });
+        }
+        out = forced === 'fallback' ? null : native(kernelArgs);
+      } catch (e) {
+        for (const info of allocated) kernelArgs.backend.disposeIntermediateTensorInfo(info);
+        if ((e as { code?: string }).code !== NATIVE_ERROR_CODE) throw e;
+        const sig = record(name, 'failures', args.inputs);
+        throw new Error(`The native kernel ${sig} failed: ${(e as Error).message} This is a bug in the native ` +
+          'kernel pack (native/): please report it; SCCONV_BACKEND=cpu avoids the native backend meanwhile.');
+      } finally {
+        allocated = outer;
+      }
       if (out !== null) return out;
-      if (DEBUG) logFallback(name, args.inputs);
+      const sig = record(name, 'fallbacks', args.inputs);
+      if (DEBUG && !logged.has(sig)) {
+        logged.add(sig);
+        console.error(`native fallback to cpu: ${sig}`);
+      }
       fallback ??= cpuKernel(name);
       return fallback(args);
     },

@@ -1,10 +1,12 @@
 /**
  * The native backend as a whole: buffer reuse never corrupts what a caller holds, and a training
- * step of a small conv/BN/ReLU/residual network gives the same loss and gradients as cpu.
+ * step of a small conv/BN/ReLU/residual network, and of a tiny CIFAR ResNet of each conv kind
+ * (standard, SCConv, Ghost, Octave), gives the same loss and gradients as cpu.
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { createResNet } from '../../src/models/resnet';
 import { NATIVE_BACKEND_NAME, assertClose, randomValues, sameAsCpu, skip } from './helpers';
 
 test('arrays read out with dataSync survive their tensor being disposed and buffers being reused', { skip }, () => {
@@ -69,3 +71,18 @@ test('a training step of a small ResNet-style network (tfjs-layers) matches cpu:
     return out;
   }, 5e-4);
 });
+
+for (const conv of ['standard', 'scconv', 'ghost', 'octave'] as const) {
+  test(`a training step of a tiny ${conv} ResNet matches cpu: loss and every gradient`, { skip }, () => {
+    sameAsCpu(`${conv} resnet step`, [{ shape: [4, 16, 16, 3] }], (x) => {
+      const model = createResNet({ depth: 8, width: 8, conv, placement: 'both', inputShape: [16, 16, 3], seed: 1 });
+      const labels = tf.oneHot(tf.tensor1d([0, 3, 1, 9], 'int32'), 10);
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.softmaxCrossEntropy(labels, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar);
+      const out = [value, ...model.trainableWeights.map((w) => grads[(w.read() as tf.Variable).name])];
+      assert.ok(out.length > 10, `${conv}: ${out.length - 1} gradients`);
+      model.dispose();
+      return out;
+    }, 5e-4);
+  });
+}

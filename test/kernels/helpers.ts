@@ -1,16 +1,71 @@
 /**
  * Test helpers: run the same function on the stock `cpu` backend and on `native`, and compare
- * values (and gradients) elementwise.
+ * values (and gradients) elementwise; the backends a backend-parameterised test runs on; and the
+ * fallback guard: in every test file that imports this one, each test fails when a native kernel
+ * fell back to cpu without the test declaring it (expectFallback) or when the addon failed.
  */
 import * as assert from 'node:assert/strict';
+import { afterEach, beforeEach } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadNativeAddon } from '../../src/kernels/native_addon';
 import { NATIVE_BACKEND_NAME, registerNativeBackend } from '../../src/kernels/native_backend';
+import { nativeFallbacks, resetNativeFallbacks } from '../../src/kernels/native_util';
 
 const loaded = loadNativeAddon();
 /** false when the addon is available, else the reason the native tests are skipped. */
 export const skip: false | string = loaded.addon ? false : loaded.why;
 if (loaded.addon) registerNativeBackend(loaded.addon, 2);
+
+/** The backends a parameterised test runs on: cpu, and native (skipped, with why, when not built). */
+export const TEST_BACKENDS: { name: string; skip: false | string }[] = [
+  { name: 'cpu', skip: false },
+  { name: NATIVE_BACKEND_NAME, skip },
+];
+
+/**
+ * Native kernels any test may see fall back to cpu, with why that is fine. Everything else must be
+ * declared by the test that exercises it (expectFallback).
+ */
+export const ALWAYS_ALLOWED_FALLBACKS: Record<string, string> = {
+  Tile: 'GroupedConv2D (the CRU\'s GWC) tiles its filter along the input channels: not a broadcast, ' +
+    'weight-sized, once per step',
+};
+
+let expected = new Set<string>();
+
+/** Declare that this test exercises the cpu fallback of `kernel`: it must happen at least once. */
+export function expectFallback(kernel: string): void {
+  expected.add(kernel);
+}
+
+/**
+ * The problems in `counts` (nativeFallbacks()): an addon failure, a fallback neither always allowed
+ * nor `expect`ed, or an `expect`ed fallback that did not happen. Empty when all is well.
+ */
+export function fallbackProblems(counts: ReturnType<typeof nativeFallbacks>, expect: Set<string>): string[] {
+  const problems: string[] = [];
+  for (const [kernel, c] of Object.entries(counts)) {
+    if (c.failures > 0) problems.push(`${kernel}: the addon failed ${c.failures}× (e.g. ${c.examples[0]})`);
+    if (c.fallbacks > 0 && !expect.has(kernel) && !(kernel in ALWAYS_ALLOWED_FALLBACKS)) {
+      problems.push(`${kernel}: ran the cpu kernel ${c.fallbacks}× instead of the native one (e.g. ${c.examples.join('; ')})`);
+    }
+  }
+  for (const kernel of expect) {
+    if (!(counts[kernel]?.fallbacks > 0)) problems.push(`${kernel}: the test expects a cpu fallback, but none happened`);
+  }
+  return problems;
+}
+
+if (!skip) {
+  beforeEach(() => {
+    resetNativeFallbacks();
+    expected = new Set();
+  });
+  afterEach(() => {
+    const problems = fallbackProblems(nativeFallbacks(), expected);
+    assert.ok(problems.length === 0, `native fallback guard (test/kernels/helpers.ts):\n  ${problems.join('\n  ')}`);
+  });
+}
 
 /** Deterministic values in [lo, hi) (mulberry32). */
 export function randomValues(n: number, seed: number, lo = -1, hi = 1): Float32Array {

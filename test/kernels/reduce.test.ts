@@ -1,11 +1,12 @@
 /** Reductions, Tile/BroadcastTo and batch norm (values and gradients) against cpu. */
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { gradsSameAsCpu, sameAsCpu, skip } from './helpers';
+import { expectFallback, gradsSameAsCpu, sameAsCpu, skip } from './helpers';
 
 const axesCases: number[][] = [[0, 1, 2], [1, 2], [3], [0], [0, 1, 2, 3], [0, 2]];
 
 test('sum, mean, max, min over axis blocks (keepDims or not): values match cpu', { skip }, () => {
+  for (const kernel of ['Sum', 'Mean', 'Max', 'Min']) expectFallback(kernel); // axes [0, 2] are no block
   for (const shape of [[3, 5, 6, 4], [16, 16, 16, 37]]) {
     for (const axes of axesCases) {
       for (const keepDims of [false, true]) {
@@ -20,6 +21,8 @@ test('sum, mean, max, min over axis blocks (keepDims or not): values match cpu',
 });
 
 test('sum and mean gradients (the native Mean gradient) match cpu', { skip }, () => {
+  // Axes [0, 2] run on cpu, and so does their gradient's broadcast multiply; so does a scalar's sum.
+  for (const kernel of ['Sum', 'Mean', 'Multiply']) expectFallback(kernel);
   for (const axes of axesCases) {
     gradsSameAsCpu(`mean axes ${axes}`, [{ shape: [3, 5, 6, 4] }], (x) => tf.mean(x, axes));
     gradsSameAsCpu(`sum axes ${axes}`, [{ shape: [3, 5, 6, 4] }], (x) => tf.sum(x, axes, true));
@@ -53,6 +56,7 @@ test('training-mode batch norm as tfjs-layers does it (moments, then batchNorm):
 });
 
 test('batchNorm with per-example statistics falls back to cpu', { skip }, () => {
+  expectFallback('FusedBatchNorm');
   sameAsCpu('batchNorm [n,1,1,c] stats', [{ shape: [2, 3, 3, 4] }, { shape: [2, 1, 1, 4] }, { shape: [2, 1, 1, 4], lo: 0.5, hi: 2 }],
     (x, m, v) => tf.batchNorm(x, m, v, undefined, undefined, 1e-3), 2e-4);
 });

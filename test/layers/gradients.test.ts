@@ -3,9 +3,10 @@
  * finite differences on a small case, for both gates and both fusions.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { GhostConv, GroupedConv2D, GroupNorm, OctaveConv, SCConv } from '../../src/index';
+import { TEST_BACKENDS } from '../kernels/helpers';
 
 const EPS = 1e-2;
 
@@ -13,7 +14,9 @@ const EPS = 1e-2;
 const maskOf = (layer: SCConv, x: tf.Tensor4D): string =>
   tf.tidy(() => Array.from(tf.step(tf.sub(layer.gates(x).w, 0.5)).dataSync()).join(''));
 
-describe('SCConv gradients', () => {
+for (const backend of TEST_BACKENDS) describe(`SCConv gradients (${backend.name})`, { skip: backend.skip }, () => {
+  before(() => tf.setBackend(backend.name));
+  after(() => tf.setBackend('cpu'));
   for (const [gate, fusion] of [['soft', 'pairwise'], ['hard', 'global']] as const) {
     it(`match numerical gradients (gate ${gate}, fusion ${fusion})`, () => {
       const x = tf.variable(tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 11)) as unknown as tf.Tensor4D;
@@ -70,7 +73,9 @@ describe('SCConv gradients', () => {
       tf.dispose([grads, xVar] as tf.TensorContainer);
     });
   }
+});
 
+describe('SCConv and the other custom layers train', () => {
   it('train end to end: a few Adam steps on a tiny SCConv model (adapter included) lower the loss', () => {
     const input = tf.input({shape: [6, 6, 16]});
     const mid = new SCConv({groupNum: 4}).apply(input) as tf.SymbolicTensor;

@@ -5,12 +5,15 @@
  * part (the reference floors: int(α·C) // r), with k = 5, g = 3 and C down to 2. Regenerate with `/usr/bin/python3 scripts/make_fixtures.py`.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { fromTorchStateDict } from '../../src/index';
+import { TEST_BACKENDS } from '../kernels/helpers';
 import { loadedLayer, loadFixtures, relativeError } from './fixtures';
 
-describe('SCConv parity with the PyTorch reference', () => {
+for (const backend of TEST_BACKENDS) describe(`SCConv parity with the PyTorch reference (${backend.name})`, { skip: backend.skip }, () => {
+  before(() => tf.setBackend(backend.name));
+  after(() => tf.setBackend('cpu'));
   const fixtures = loadFixtures();
 
   const spread = fixtures.filter((f) => f.set === 'spread');

@@ -6,21 +6,26 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { before, test } from 'node:test';
+import { before, beforeEach, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { Cifar10 } from '../../src/data/cifar10';
 import { loadCheckpoint } from '../../src/train/checkpoint';
 import { train } from '../../src/train/train';
+import { TEST_BACKENDS } from '../kernels/helpers';
 import { checkpointArrays, metricsWithoutTimes, runDir, tinyConfig, tinyData } from './helpers';
 
 let data: Cifar10;
 before(async () => { data = await tinyData(); });
+
+for (const backend of TEST_BACKENDS) describe(`on ${backend.name}`, { skip: backend.skip }, () => {
+beforeEach(() => { tf.setBackend(backend.name); });
 
 test('stopped mid-epoch and resumed == straight (weights, velocities, metrics), and a finished run refuses a restart', async () => {
   const straight = runDir();
   const s1 = await train(tinyConfig(straight), { data });
   assert.equal(s1.status, 'done');
   assert.equal(s1.epochsTrained, 2);
+  assert.equal(s1.backend, backend.name);
 
   const split = runDir();
   let steps = 0;
@@ -65,4 +70,5 @@ test('the budget stops with a resumable checkpoint and status budget', async () 
   assert.deepEqual([ck.epoch, ck.step], [0, 1]);
   assert.ok(s.imagesPerSec > 0 && Number.isFinite(s.imagesPerSec)); // measured on the partial epoch
   assert.match(s.message, /the next batch .* would overrun --budget-minutes/);
+});
 });

@@ -1,0 +1,49 @@
+// The addon's entry points, one family per file (mirroring src/kernels/), and the helpers that
+// families share. Each entry reads and checks its arguments through Args (args.h) before touching
+// memory; module.cc registers them under their JS names. Every function writes into output arrays
+// the caller allocated.
+
+#pragma once
+
+#include "args.h"
+
+#include <cstdint>
+
+namespace scconv {
+
+// Element counts below this run on one thread (thread start-up costs more than it saves).
+constexpr int64_t kParallelMin = 1 << 15;
+
+// conv.cc: oneDNN convolutions (forward, input and filter gradients; grouped for depthwise).
+napi_value conv(napi_env env, const Args& a);
+napi_value conv_impl(napi_env env, const Args& a);
+
+// matmul.cc: batched matrix product through oneDNN.
+napi_value mat_mul(napi_env env, const Args& a);
+
+// elementwise.cc: broadcast binary ops, unary ops, AddN.
+napi_value binary(napi_env env, const Args& a);
+napi_value unary(napi_env env, const Args& a);
+napi_value add_n(napi_env env, const Args& a);
+
+// reduce.cc: reductions over the middle axis of [outer, mid, inner], their broadcast, Σ a·b.
+napi_value reduce(napi_env env, const Args& a);
+napi_value broadcast(napi_env env, const Args& a);
+napi_value sum_product(napi_env env, const Args& a);
+// Per-channel sums over the rows of [rows, c]: s1 = Σ dy, s2 = Σ dy·(x − mean) (batch_norm.cc too).
+void channel_sums(const float* dy, const float* x, const float* mean, int64_t rows, int64_t c, double* s1,
+                  double* s2);
+
+// batch_norm.cc: batch norm over the channel axis and its gradient.
+napi_value batch_norm(napi_env env, const Args& a);
+napi_value batch_norm_grad(napi_env env, const Args& a);
+
+// copy.cc: strided row copies and N-d slices.
+napi_value copy_rows(napi_env env, const Args& a);
+napi_value slice(napi_env env, const Args& a);
+
+// pool.cc: k×k block sums and spreads (AvgPool with window = stride, nearest upsampling, gradients).
+napi_value block_reduce(napi_env env, const Args& a);
+napi_value block_spread(napi_env env, const Args& a);
+
+}  // namespace scconv

@@ -1,0 +1,60 @@
+// Batched matrix product through oneDNN's matmul (SCConv's CRU runs its 1×1 convolutions as
+// matrix products). src/kernels/matmul.ts calls:
+//
+//   matMul(a, b, out, batchA, batchB, m, k, n, transposeA, transposeB)
+//     out [batch, m, n] = a · b, a [batchA, m, k] ([batchA, k, m] when transposed), b [batchB, k, n]
+//     ([batchB, n, k] when transposed); the batches are equal or one of them is 1 (broadcast).
+
+#include "kernels.h"
+#include "onednn.h"
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+namespace scconv {
+namespace {
+
+// One cached primitive per geometry (creating one JIT-compiles its kernel).
+struct MatMulPlan {
+  dnnl::matmul prim;
+  memory::desc a, b, c;
+};
+std::unordered_map<std::string, std::unique_ptr<MatMulPlan>> matmul_plans;
+
+}  // namespace
+
+napi_value mat_mul(napi_env env, const Args& a) {
+  Span<float> xs = a.f32(0, "a"), ys = a.f32(1, "b"), outs = a.f32(2, "out");
+  const int64_t ba = a.integer(3, "batchA", 1), bb = a.integer(4, "batchB", 1), m = a.integer(5, "m", 1),
+                k = a.integer(6, "k", 1), n = a.integer(7, "n", 1);
+  const bool ta = a.integer(8, "transposeA", 0, 1) != 0, tb = a.integer(9, "transposeB", 0, 1) != 0;
+  if (ba != bb && ba != 1 && bb != 1) {
+    a.fail("batchA and batchB expect equal batches or a batch of 1, but received " + std::to_string(ba) + " and " +
+           std::to_string(bb));
+  }
+  expect_length(a, xs, product(a, {ba, m, k}, "a"), "a", "[batchA, m, k]");
+  expect_length(a, ys, product(a, {bb, k, n}, "b"), "b", "[batchB, k, n]");
+  expect_length(a, outs, product(a, {std::max(ba, bb), m, n}, "out"), "out", "[max(batchA, batchB), m, n]");
+  std::string key;
+  for (int64_t v : {ba, bb, m, k, n, (int64_t)ta, (int64_t)tb}) key += std::to_string(v) + ",";
+  auto it = matmul_plans.find(key);
+  if (it == matmul_plans.end()) {
+    auto plan = std::make_unique<MatMulPlan>();
+    plan->a = memory::desc({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
+    plan->b = memory::desc({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
+    plan->c = memory::desc({std::max(ba, bb), m, n}, dt::f32, memory::dims{m * n, n, 1});
+    dnnl::matmul::desc d(plan->a, plan->b, plan->c);
+    plan->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, cpu_engine()));
+    it = matmul_plans.emplace(key, std::move(plan)).first;
+  }
+  auto* p = it->second.get();
+  auto& eng = cpu_engine();
+  memory am(p->a, eng, xs.data), bm(p->b, eng, ys.data), cm(p->c, eng, outs.data);
+  p->prim.execute(cpu_stream(), {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  cpu_stream().wait();
+  return undefined(env);
+}
+
+}  // namespace scconv
