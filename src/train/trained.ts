@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, ValueError } from '../errors';
 import { loadCheckpoint } from './checkpoint';
-import type { TrainConfig } from './config';
+import { resolveConfig, type TrainConfig } from './config';
 import { readMetrics } from './run_files';
 import { buildModel, type EpochMetrics, type TrainSummary } from './train';
 
@@ -104,7 +104,7 @@ export async function loadTrained(name: string, options: { runDir?: string; inde
     ? { runDir: options.runDir, entry: undefined }
     : trainedEntry(name, options.index);
   const ckpt = loadCheckpoint(runDir);
-  const config = ckpt.config;
+  const config = resolveConfig(ckpt.config); // a run saved before a key existed gets its default
   const model = buildModel(config);
   if (ckpt.weights.length !== model.weights.length || ckpt.weights.some((w, i) => w.shape.join() !== model.weights[i].shape.join())) {
     model.dispose();
