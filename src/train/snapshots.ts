@@ -119,6 +119,12 @@ async function computeSnapshot(model: tf.LayersModel, x: tf.Tensor4D, epoch: num
   return { epoch, images: x.shape[0], sru, cru };
 }
 
+/** The snapshot of `model` on the images `x` (decoded, as `readSnapshots` returns it), without writing it anywhere. */
+export async function takeSnapshot(model: tf.LayersModel, x: tf.Tensor4D, epoch = 0): Promise<EpochSnapshot> {
+  const s = await computeSnapshot(model, x, epoch);
+  return { ...s, sru: s.sru.map(decodeSRU) };
+}
+
 /** Append the snapshot of `model` after epoch `epoch` (1-based) on the probe images `x` to `RUN/snapshots.jsonl`. */
 export async function appendSnapshot(runDir: string, model: tf.LayersModel, x: tf.Tensor4D, epoch: number): Promise<void> {
   appendMetrics(runDir, await computeSnapshot(model, x, epoch), SNAPSHOTS_FILE);
