@@ -51,7 +51,7 @@ export type { ResNetArgs, Placement, Shortcut } from './models/resnet';
 export { createModel, listModels, modelArgs, registerModel } from './models/registry';
 export { ZeroPadShortcut } from './models/shortcut';
 export { seedKernels } from './models/init';
-export { train } from './train/train';
+export { train, buildModel } from './train/train';
 export type { TrainSummary, TrainStatus, EpochMetrics, TrainHooks, StepInfo } from './train/train';
 export { resolveConfig, DEFAULT_CONFIG, CONFIG_SPEC } from './train/config';
 export type { TrainConfig } from './train/config';
