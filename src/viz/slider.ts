@@ -20,7 +20,7 @@ export interface SliderOptions {
   active?: number;
 }
 
-const SLIDER_HEIGHT = 80; // px added below the plot for the slider and its labels
+const SLIDER_HEIGHT = 110; // px added below the plot for the slider and its labels
 
 /** One figure that shows `frames[i]` when the slider is at step i; the layout (axes, size) is the active frame's. */
 export function sliderFigure(frames: SliderFrame[], opts: SliderOptions = {}): Figure {
@@ -45,7 +45,7 @@ export function sliderFigure(frames: SliderFrame[], opts: SliderOptions = {}): F
     ...base,
     height: (typeof base.height === 'number' ? base.height : 360) + SLIDER_HEIGHT,
     margin: { ...margin, b: margin.b + SLIDER_HEIGHT },
-    sliders: [{ active, steps, currentvalue: { prefix: opts.prefix ?? '', font: { size: 13 } }, pad: { t: 10 }, x: 0, len: 1, y: 0, yanchor: 'top' }],
+    sliders: [{ active, steps, currentvalue: { prefix: opts.prefix ?? '', font: { size: 13 } }, pad: { t: 55 }, x: 0, len: 1, y: 0, yanchor: 'top' }],
   };
   return { data, layout };
 }

@@ -29,8 +29,8 @@ describe('sliderFigure', () => {
   it('makes room for the slider under a heatmap grid (whose panel titles are annotations)', () => {
     const grid = (v: number) => heatmapGrid([{ title: `p${v}`, z: [[v]] }]);
     const fig = sliderFigure([{ label: 'a', figure: grid(1) }, { label: 'b', figure: grid(2) }]);
-    assert.equal(fig.layout.height, (grid(1).layout.height as number) + 80);
-    assert.equal((fig.layout.margin as { b: number }).b, 10 + 80);
+    assert.equal(fig.layout.height, (grid(1).layout.height as number) + 110);
+    assert.equal((fig.layout.margin as { b: number }).b, 10 + 110);
     const steps = (fig.layout.sliders as { steps: { args: [unknown, { annotations: { text: string }[] }] }[] }[])[0].steps;
     assert.equal(steps[1].args[1].annotations[0].text, 'p2');
   });
