@@ -15,6 +15,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
+import { median, timeInference } from '../analysis/speed';
 import { initBackend } from '../backend';
 import { ValueError } from '../errors';
 import { NATIVE_BACKEND_NAME } from '../kernels/native_backend';
@@ -85,11 +86,6 @@ function parseArgs(argv: string[]): BenchOptions & { worker?: string } {
   return o;
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
 /**
  * Wrap every kernel of `backendName` with a timer; returns the per-kernel totals (ms, calls), per
  * kernel and output shape when `byShape`.
@@ -141,17 +137,10 @@ async function runWorker(modelName: string, o: BenchOptions): Promise<Record<str
   if (o.inference) {
     for (const batch of [1, o.batch]) {
       const x = tf.randomNormal([batch, 32, 32, 3]) as tf.Tensor4D;
-      const ts: number[] = [];
-      for (let s = 0; s < o.warmup + o.steps; s++) {
-        const t0 = performance.now();
-        const y = tf.tidy(() => model.apply(x, { training: false }) as tf.Tensor);
-        await y.data(); // waits for the result; webgpu in Node has no synchronous read
-        y.dispose();
-        if (s >= o.warmup) ts.push(performance.now() - t0);
-      }
+      const t = await timeInference(model, x, o.steps, o.warmup);
       x.dispose();
-      result[`inferenceBatch${batch}ImagesPerSec`] = +(batch / (median(ts) / 1000)).toFixed(1);
-      result[`inferenceBatch${batch}MsPerBatch`] = +median(ts).toFixed(2);
+      result[`inferenceBatch${batch}ImagesPerSec`] = +t.imagesPerSec.toFixed(1);
+      result[`inferenceBatch${batch}MsPerBatch`] = +t.msPerBatch.toFixed(2);
     }
   } else {
     const opt = new SgdMomentum(model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable, decay: true })), 0.9, 5e-4);

@@ -4,7 +4,8 @@
  * Each notebook runs in a fresh kernel through Jupyter's nbclient
  * (`jupyter/execute_notebook.py`), under a time limit. A failing cell is reported with its
  * source and its stderr: tslab's Jupyter error replies carry no message, the details are in
- * the cell's stderr stream. The run ends with the line `N passed, N failed`.
+ * the cell's stderr stream. The run ends with the line `N passed, N failed`. With `--html`, each
+ * executed notebook is also exported to a page that reads offline (equations by KaTeX: notebook-html.ts).
  */
 import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -12,6 +13,7 @@ import * as path from 'path';
 
 import { ValueError } from '../errors';
 import { notebookEnv } from '../viz/notebook-env';
+import { offlinePage, readKatexAssets, type KatexAssets } from './notebook-html';
 import { ProgressBar } from '../util/progress';
 
 /** A notebook as nbformat 4 stores it (only the fields the runner reads). */
@@ -210,10 +212,14 @@ function executeOne(py: string, repoRoot: string, input: string, output: string,
   });
 }
 
-function exportHtml(py: string, executed: string, htmlDir: string, env: NodeJS.ProcessEnv): string | null {
+/** nbconvert's page for `executed`, made readable offline (notebook-html.ts); an error message or null. */
+function exportHtml(py: string, executed: string, htmlDir: string, env: NodeJS.ProcessEnv, katex: KatexAssets, notebooksDir: string): string | null {
   fs.mkdirSync(htmlDir, { recursive: true });
   const r = spawnSync(py, ['-m', 'nbconvert', '--to', 'html', '--output-dir', htmlDir, executed], { env, encoding: 'utf8' });
-  return r.status === 0 ? null : (r.stderr || '').trim().split('\n').slice(-5).join('\n');
+  if (r.status !== 0) return (r.stderr || '').trim().split('\n').slice(-5).join('\n');
+  const page = path.join(htmlDir, `${path.basename(executed, '.ipynb')}.html`);
+  fs.writeFileSync(page, offlinePage(fs.readFileSync(page, 'utf8'), katex, { notebooksDir, htmlDir }));
+  return null;
 }
 
 /** Run the notebooks; returns the process exit code (0 when all passed). */
@@ -221,6 +227,7 @@ export async function runNotebooks(argv: string[], repoRoot = process.cwd()): Pr
   const opts = parseRunnerArgs(argv);
   const py = findPython();
   const notebooks = listNotebooks(path.resolve(repoRoot, opts.dir), opts.only);
+  const katex = opts.html ? readKatexAssets(repoRoot) : null; // before any run: a missing package fails at once
   const outDir = path.resolve(repoRoot, opts.outDir);
   fs.mkdirSync(outDir, { recursive: true });
   const jupyterPath = [path.join(repoRoot, 'jupyter'), process.env.JUPYTER_PATH].filter(Boolean).join(path.delimiter);
@@ -235,7 +242,7 @@ export async function runNotebooks(argv: string[], repoRoot = process.cwd()): Pr
     const r = await executeOne(py, repoRoot, nb, executed, opts, env);
     let htmlNote = '';
     if (opts.html && fs.existsSync(executed)) {
-      const err = exportHtml(py, executed, path.join(outDir, 'html'), env);
+      const err = exportHtml(py, executed, path.join(outDir, 'html'), env, katex!, path.resolve(repoRoot, opts.dir));
       if (err) r.ok = false;
       htmlNote = err ? `\n  HTML export failed:\n${err}` : `\n  HTML: ${path.relative(repoRoot, path.join(outDir, 'html', `${name}.html`))}`;
     }

@@ -63,10 +63,10 @@ export interface EpochSnapshot {
 type StoredSRU = Omit<SRUSnapshot, 'maps'> & { channels: number; maps: string[] };
 type StoredSnapshot = Omit<EpochSnapshot, 'sru'> & { sru: StoredSRU[] };
 
-/** The probe batch: the first PROBE_IMAGES images of `test`, normalised as for evaluation. The caller disposes x and y. */
-export function probeBatch(test: CifarSplit): { x: tf.Tensor4D; y: tf.Tensor } {
+/** The probe batch: the first PROBE_IMAGES images of `test`, normalised as for evaluation, and their labels. The caller disposes x and y. */
+export function probeBatch(test: CifarSplit): { x: tf.Tensor4D; y: tf.Tensor; labels: ArrayLike<number> } {
   const b = batches(test, { batchSize: PROBE_IMAGES, limit: PROBE_IMAGES }).next().value!;
-  return { x: b.x as tf.Tensor4D, y: b.y };
+  return { x: b.x as tf.Tensor4D, y: b.y, labels: b.labels };
 }
 
 /** The layers of `model` with an SRU whose input a tap model can reach (SCConvs except the 'cru' variant, and SRUs). */
@@ -117,6 +117,12 @@ async function computeSnapshot(model: tf.LayersModel, x: tf.Tensor4D, epoch: num
     return { layer, beta1: round(b.subarray(0, c)), beta2: round(b.subarray(c)) };
   });
   return { epoch, images: x.shape[0], sru, cru };
+}
+
+/** The snapshot of `model` on the images `x` (decoded, as `readSnapshots` returns it), without writing it anywhere. */
+export async function takeSnapshot(model: tf.LayersModel, x: tf.Tensor4D, epoch = 0): Promise<EpochSnapshot> {
+  const s = await computeSnapshot(model, x, epoch);
+  return { ...s, sru: s.sru.map(decodeSRU) };
 }
 
 /**

@@ -6,20 +6,31 @@ import { describe, it } from 'node:test';
 import { describeCell, firstFailingCell, listNotebooks, NotebookJson, parseRunnerArgs } from '../../src/cli/notebook-runner';
 
 const dir = path.resolve('notebooks');
-const EXPECTED = ['01-groupnorm-gamma', '02-sru', '03-cru', '04-scconv', '05-cifar10-training'];
+const INDEX = '00-index';
+const CHAPTERS = ['01-groupnorm-gamma', '02-sru', '03-cru', '04-scconv', '05-cifar10-training'];
 const read = (f: string) => JSON.parse(fs.readFileSync(f, 'utf8')) as NotebookJson & { nbformat: number };
 const src = (s: string | string[]) => (Array.isArray(s) ? s.join('') : s);
 
 describe('committed notebooks', () => {
   const files = listNotebooks(dir);
 
-  it('are the five chapters, in order', () => {
-    assert.deepEqual(files.map((f) => path.basename(f, '.ipynb')), EXPECTED);
+  it('are the index and the five chapters, in order', () => {
+    assert.deepEqual(files.map((f) => path.basename(f, '.ipynb')), [INDEX, ...CHAPTERS]);
+  });
+
+  it('the index links every chapter and the reports, and names what each chapter teaches and needs', () => {
+    const md = read(path.join(dir, `${INDEX}.ipynb`)).cells.map((c) => src(c.source)).join('\n');
+    for (const ch of CHAPTERS) assert.ok(md.includes(`](${ch}.ipynb)`), `the index does not link ${ch}`);
+    assert.match(md, /you will learn \| prerequisites \| paper/);
+    for (const report of fs.readdirSync('reports').filter((f) => f.endsWith('.md'))) {
+      assert.ok(md.includes(`](../reports/${report})`), `the index does not link reports/${report}`);
+    }
   });
 
   for (const file of files) {
     const name = path.basename(file);
     const nb = read(file);
+    const chapter = CHAPTERS.indexOf(path.basename(file, '.ipynb'));
 
     it(`${name}: runs on the repo's tslab kernel and is committed without outputs`, () => {
       assert.equal(nb.nbformat, 4);
@@ -29,6 +40,8 @@ describe('committed notebooks', () => {
         assert.equal((c as { execution_count?: unknown }).execution_count, null);
       }
     });
+
+    if (chapter < 0) continue; // the index: markdown only
 
     it(`${name}: imports the library only through ./src/index (never a copy or a deep path)`, () => {
       const code = nb.cells.filter((c) => c.cell_type === 'code').map((c) => src(c.source)).join('\n');
@@ -43,6 +56,18 @@ describe('committed notebooks', () => {
       assert.match(md, /\\tag\{\d+\}/, `${name} shows none of the paper's numbered equations`);
       assert.match(md, /^## Summary/m);
       assert.match(md, /^## Exercises/m);
+    });
+
+    it(`${name}: links the index and its neighbours, and every exercise has a folded hint`, () => {
+      const md = nb.cells.filter((c) => c.cell_type === 'markdown').map((c) => src(c.source)).join('\n');
+      assert.ok(md.includes(`](${INDEX}.ipynb)`), `${name} does not link the index`);
+      if (chapter > 0) assert.ok(md.includes(`](${CHAPTERS[chapter - 1]}.ipynb)`), `${name} does not link the previous chapter`);
+      if (chapter < CHAPTERS.length - 1) assert.ok(md.includes(`](${CHAPTERS[chapter + 1]}.ipynb)`), `${name} does not link the next chapter`);
+      const exercises = md.slice(md.indexOf('## Exercises'));
+      const numbered = exercises.match(/^\d+\. /gm) ?? [];
+      const hints = exercises.match(/<details><summary>Hint<\/summary>/g) ?? [];
+      assert.ok(numbered.length > 0, `${name} has no numbered exercises`);
+      assert.equal(hints.length, numbered.length, `${name}: ${numbered.length} exercises, ${hints.length} hints`);
     });
   }
 });
