@@ -14,8 +14,9 @@
  */
 import * as path from 'node:path';
 import { initBackend } from '../backend';
+import { runCli } from './run_cli';
 import { loadCifar10 } from '../data/cifar10';
-import { isUserError, ValueError } from '../errors';
+import { ValueError } from '../errors';
 import { writeFileAtomic } from '../train/run_files';
 import type { TrainSummary } from '../train/train';
 import { helpText, parseTrainArgs } from '../train/args';
@@ -83,14 +84,4 @@ export async function main(argv: string[]): Promise<number> {
   return rows.some((r) => r.s.status === 'nan') ? 1 : rows.some((r) => r.s.status === 'interrupted') ? 130 : 0;
 }
 
-if (process.argv[1] && /cli[\\/]main\.ts$/.test(process.argv[1])) {
-  main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (e) => {
-      if (isUserError(e)) {
-        console.error(`error: ${(e as Error).message}`);
-        process.exitCode = 2;
-      } else throw e;
-    },
-  );
-}
+if (process.argv[1] && /cli[\\/]main\.ts$/.test(process.argv[1])) runCli(main);

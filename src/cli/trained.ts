@@ -9,9 +9,10 @@
  */
 import * as path from 'node:path';
 import { initBackend } from '../backend';
+import { runCli } from './run_cli';
 import { batches } from '../data/batches';
 import { loadCifar10, type Cifar10 } from '../data/cifar10';
-import { isUserError, ValueError } from '../errors';
+import { ValueError } from '../errors';
 import { evaluate } from '../train/step';
 import { loadTrained, listTrained, readTrainedIndex, type TrainedEntry } from '../train/trained';
 import { writeJson } from '../train/run_files';
@@ -85,14 +86,4 @@ export async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && /cli[\\/]trained\.ts$/.test(process.argv[1])) {
-  main(process.argv.slice(2)).then(
-    (code) => { process.exitCode = code; },
-    (e) => {
-      if (isUserError(e)) {
-        console.error(`error: ${(e as Error).message}`);
-        process.exitCode = 2;
-      } else throw e;
-    },
-  );
-}
+if (process.argv[1] && /cli[\\/]trained\.ts$/.test(process.argv[1])) runCli(main);
