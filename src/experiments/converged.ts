@@ -67,7 +67,9 @@ export function readConvergedRuns(runsDir: string): ConvergedRun[] {
       commit: existsSync(commitFile) ? readFileSync(commitFile, 'utf8').trim() : null,
     }];
   });
-  return runs.sort((a, b) => a.config.depth - b.config.depth || a.config.conv.localeCompare(b.config.conv) || a.config.seed - b.config.seed);
+  const order = (c: TrainConfig) => (c.conv === 'standard' ? 0 : 1); // the plain network first, then the conv it is compared with
+  return runs.sort((a, b) => a.config.depth - b.config.depth || order(a.config) - order(b.config) ||
+    a.config.conv.localeCompare(b.config.conv) || a.config.seed - b.config.seed);
 }
 
 /** Last epoch's training images/s as a share of the second epoch's (the long-run speed check). */
@@ -81,6 +83,12 @@ export function accuracyAtTime(run: ConvergedRun, seconds: number): EpochMetrics
   return run.metrics.filter((m) => m.wallSeconds <= seconds).at(-1);
 }
 
+/** 'done', or how far an unfinished run got and that it can be resumed. */
+function status(r: ConvergedRun): string {
+  if (r.summary?.status === 'done') return 'done';
+  return r.metrics.length ? `${r.summary?.status ?? 'running'}: resumable (--resume)` : 'not started';
+}
+
 /** The per-run table (Markdown). */
 export function runTable(runs: ConvergedRun[]): string {
   const rows = runs.map((r) => {
@@ -91,7 +99,7 @@ export function runTable(runs: ConvergedRun[]): string {
     return `| ${label(r.config)} | ${r.config.seed} | ${r.metrics.length}/${r.config.epochs} | ${pct(r.metrics.at(-1)?.testAcc)} | ${pct(best)} | ` +
       `${(r.params / 1e6).toFixed(3)}M | ${(r.macs / 1e6).toFixed(1)}M | ${speeds.length ? speeds[speeds.length >> 1].toFixed(0) : '—'} | ` +
       `${kept === undefined ? '—' : `${(100 * kept).toFixed(0)}%`} | ${r.metrics.length ? hm(r.metrics.at(-1)!.wallSeconds) : '—'} | ` +
-      `${r.summary?.status ?? (r.metrics.length ? 'training (resumable)' : 'not started')} | ${pub?.blog ? `${pub.blog.top1}%` : '—'} | ${pub?.paper ?? '—'} |`;
+      `${status(r)} | ${pub?.blog ? `${pub.blog.top1}%` : '—'} | ${pub?.paper ?? '—'} |`;
   });
   return ['| model | seed | epochs | final test acc | best test acc | params | MACs | median train img/s | last ÷ 2nd epoch img/s | wall h:mm | status | published: seed blog (ResNet-20) | published: paper |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|', ...rows].join('\n');
@@ -158,7 +166,7 @@ export function writeConvergedReport(opts: ConvergedReportOptions): ConvergedRun
     `Data: ${data}, all 50,000 training images, all 10,000 test images.`,
     `Recipe: configs/converge.json (every arm identical; only --conv and --seed differ).`,
     `Machine: ${machine}. Backend: ${backends}. Code: commit ${commits}.`,
-    `Run folders (config, metrics.jsonl, checkpoint, train.log): ${relative(outDir, runsDir)}/.`,
+    `Run folders (config, metrics.jsonl, snapshots.jsonl, checkpoint, train.log): ${relative(outDir, runsDir)}/ beside this report.`,
     'Published columns hold the published figures only (official CIFAR-10, 200 epochs, GPU); ours are in the other columns.',
   ];
   const sections: [string, string][] = [
