@@ -180,10 +180,16 @@ export function writeConvergedReport(opts: ConvergedReportOptions): ConvergedRun
     ...rest.flatMap((p) => [p, '']), 'Learning curves: reports/converged.html.', ''].join('\n');
   writeFileAtomic(join(outDir, 'converged.md'), md);
   const plotly = relative(outDir, join('node_modules', 'plotly.js-dist-min', 'plotly.min.js'));
-  const mdTable = (t: string) => `<pre style="font-size:12px">${escapeHtml(t)}</pre>`;
+  const cells = (line: string) => line.slice(1, -1).split(' | ').map((c) => c.trim());
+  const mdTable = (t: string) => {
+    const [head, , ...body] = t.split('\n');
+    const row = (line: string, tag: string) => `<tr>${cells(line).map((c) => `<${tag}>${escapeHtml(c)}</${tag}>`).join('')}</tr>`;
+    return `<table>${row(head, 'th')}${body.map((l) => row(l, 'td')).join('')}</table>`;
+  };
   writeFileAtomic(join(outDir, 'converged.html'), ['<!doctype html><html><head><meta charset="utf-8">', `<title>${escapeHtml(title)}</title>`,
     `<script src="${escapeHtml(plotly)}"></script>`,
-    '<style>body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1200px;margin:24px auto;padding:0 16px;color:#222}</style></head><body>',
+    '<style>body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;max-width:1200px;margin:24px auto;padding:0 16px;color:#222}' +
+      'table{border-collapse:collapse;font-size:13px;font-variant-numeric:tabular-nums}th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right}th{border-bottom:1px solid #444}</style></head><body>',
     `<h1>${escapeHtml(title)}</h1>`, `<ul>${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`,
     ...(lead ? [`<p><b>${escapeHtml(lead)}</b></p>`] : []),
     figureHtml(learningCurves(runs), 'converged-curves'),
