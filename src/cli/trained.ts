@@ -8,6 +8,7 @@
  * folder must sit under reports/converged/).
  */
 import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { runCli } from './run_cli';
 import { batches } from '../data/batches';
@@ -20,16 +21,11 @@ import { writeJson } from '../train/run_files';
 const USAGE = 'usage: npm run trained -- [NAME ...] [--full] [--data PATH]\n       npm run trained -- --record NAME --run DIR [--slice N] [--data PATH]';
 const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 
-/** Correct predictions of `name`'s model (or a run folder's) on the first `images` test images (0 = all). */
-export async function measure(name: string, data: Cifar10, images: number, runDir?: string): Promise<{ correct: number; images: number }> {
-  const { model } = await loadTrained(name, { runDir });
-  try {
-    const n = images > 0 ? Math.min(images, data.test.count) : data.test.count;
-    const acc = await evaluate(model, batches(data.test, { batchSize: 500, limit: n }));
-    return { correct: Math.round(acc * n), images: n };
-  } finally {
-    model.dispose();
-  }
+/** Correct predictions of `model` on the first `images` test images (0 = all). */
+export async function measure(model: tf.LayersModel, data: Cifar10, images: number): Promise<{ correct: number; images: number }> {
+  const n = images > 0 ? Math.min(images, data.test.count) : data.test.count;
+  const acc = await evaluate(model, batches(data.test, { batchSize: 500, limit: n }));
+  return { correct: Math.round(acc * n), images: n };
 }
 
 function option(argv: string[], flag: string): string | undefined {
@@ -61,8 +57,10 @@ export async function main(argv: string[]): Promise<number> {
     const { dir, entries } = readTrainedIndex();
     const rel = path.relative(dir, path.resolve(run));
     if (rel.startsWith('..') || path.isAbsolute(rel)) throw new ValueError(`npm run trained --record expects a run folder under ${dir}, but received ${run}.`);
-    const s = await measure(record, data, slice, run);
-    const all = await measure(record, data, 0, run);
+    const { model } = await loadTrained(record, { runDir: run });
+    const s = await measure(model, data, slice);
+    const all = await measure(model, data, 0);
+    model.dispose();
     const entry: TrainedEntry = { run: rel, slice: { images: s.images, correct: s.correct, data: data.label }, testAcc: all.correct / all.images };
     writeJson(path.join(dir, 'trained.json'), { ...entries, [record]: entry });
     console.log(`${record}: ${s.correct}/${s.images} on the first test images, ${pct(entry.testAcc)} on all ${all.images} (${data.label}); recorded`);
@@ -76,9 +74,10 @@ export async function main(argv: string[]): Promise<number> {
   for (const name of chosen) {
     const entry = entries[name];
     if (!entry) throw new ValueError(`npm run trained expects names among ${listTrained().join(', ')}, but received ${JSON.stringify(name)}.`);
-    const { card } = await loadTrained(name).then((t) => { t.model.dispose(); return t; });
-    const s = await measure(name, data, entry.slice.images);
-    const all = full ? await measure(name, data, 0) : undefined;
+    const { model, card } = await loadTrained(name);
+    const s = await measure(model, data, entry.slice.images);
+    const all = full ? await measure(model, data, 0) : undefined;
+    model.dispose();
     mismatch ||= s.correct !== entry.slice.correct;
     console.log(`| ${name} | ${card.epochsTrained}/${card.epochsPlanned} | ${entry.slice.correct}/${entry.slice.images} | ${s.correct}/${s.images} | ${pct(entry.testAcc)} | ${all ? pct(all.correct / all.images) : '(--full)'} |`);
   }

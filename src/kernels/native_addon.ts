@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { moduleFolder } from '../util/module_folder';
 
 /**
  * The functions the addon exports (native/src/*.cc document each one). Every entry checks its
@@ -49,18 +50,11 @@ export const ADDON_RELATIVE_PATH = path.join('native', 'build', 'Release', 'scco
 
 let cached: { addon: NativeAddon | null; why: string } | undefined;
 
-/** This file's own folder, read from a stack trace (works under tsx, tslab and plain node). */
-function thisFolder(): string | undefined {
-  const frame = (new Error().stack ?? '').split('\n').find((l) => l.includes('native_addon'));
-  const m = frame?.match(/(?:file:\/\/)?(\/[^():]*native_addon\.[cm]?[jt]s)/);
-  return m ? path.dirname(decodeURIComponent(m[1])) : undefined;
-}
-
 /** Candidate addon paths: $SCCONV_NATIVE_ADDON, next to this package, then up from the cwd. */
 function candidates(): string[] {
   const out: string[] = [];
   if (process.env.SCCONV_NATIVE_ADDON) out.push(path.resolve(process.env.SCCONV_NATIVE_ADDON));
-  const here = thisFolder();
+  const here = moduleFolder('native_addon');
   if (here) out.push(path.resolve(here, '..', '..', ADDON_RELATIVE_PATH));
   for (let dir = process.cwd(); ; dir = path.dirname(dir)) {
     out.push(path.join(dir, ADDON_RELATIVE_PATH));

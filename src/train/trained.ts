@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DataError, ValueError } from '../errors';
+import { moduleFolder } from '../util/module_folder';
 import { loadCheckpoint } from './checkpoint';
 import { resolveConfig, type TrainConfig } from './config';
 import { readMetrics } from './run_files';
@@ -58,9 +59,7 @@ export const TRAINED_INDEX = path.join('reports', 'converged', 'trained.json');
 
 /** This package's root: up from this file (tsx, tslab, node) or else from the working directory. */
 function packageRoot(): string {
-  const frame = (new Error().stack ?? '').split('\n').find((l) => l.includes('trained.'));
-  const file = frame?.match(/(?:file:\/\/)?(\/[^():]*trained\.[cm]?[jt]s)/)?.[1];
-  const starts = [file ? path.dirname(decodeURIComponent(file)) : '', process.cwd()].filter(Boolean);
+  const starts = [moduleFolder('trained'), process.cwd()].filter((d): d is string => !!d);
   for (const start of starts) {
     for (let dir = start; ; dir = path.dirname(dir)) {
       if (fs.existsSync(path.join(dir, TRAINED_INDEX))) return dir;
