@@ -46,4 +46,8 @@ napi_value slice(napi_env env, const Args& a);
 napi_value block_reduce(napi_env env, const Args& a);
 napi_value block_spread(napi_env env, const Args& a);
 
+// sru.cc: SCConv's SRU (GroupNorm statistics, gates, half swap) forward and its gradient.
+napi_value sru_forward(napi_env env, const Args& a);
+napi_value sru_backward(napi_env env, const Args& a);
+
 }  // namespace scconv

@@ -17,6 +17,7 @@ import { matMulKernels } from './matmul';
 import type { NativeAddon } from './native_addon';
 import { BACKEND_NAME } from './native_util';
 import { reduceKernels, sumProductKernel } from './reduce';
+import { sruGradient, sruKernels } from './sru';
 
 export { BACKEND_NAME as NATIVE_BACKEND_NAME };
 
@@ -145,7 +146,7 @@ function cpuKernelForNative(k: tf.KernelConfig): tf.KernelConfig {
 /** The kernels the native pack replaces (everything else is the cpu kernel). */
 export const nativeKernels: tf.KernelConfig[] = [
   ...convKernels, ...elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel, sumProductKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
-  ...matMulKernels, ...poolKernels,
+  ...matMulKernels, ...poolKernels, ...sruKernels,
 ];
 
 /**
@@ -164,4 +165,5 @@ export function registerNativeBackend(addon: NativeAddon, threads?: number): voi
   }
   for (const k of nativeKernels) tf.registerKernel(k);
   registerNativeGradients();
+  tf.registerGradient(sruGradient);
 }
