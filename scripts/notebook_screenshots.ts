@@ -218,8 +218,10 @@ async function main(): Promise<number> {
     for (const page of pages) if ((await shootPage(cdp, path.join(opts.html, page), opts)).length) failed++;
   } finally {
     cdp.close();
+    const exited = new Promise((resolve) => chrome.proc.once('exit', resolve));
     chrome.proc.kill();
-    fs.rmSync(chrome.profile, { recursive: true, force: true });
+    await exited; // it writes into its profile until it exits
+    fs.rmSync(chrome.profile, { recursive: true, force: true, maxRetries: 3 });
   }
   console.log(`${pages.length - failed} pages clean, ${failed} with problems`);
   return failed ? 1 : 0;
