@@ -32,6 +32,7 @@ import { createResNet, type Placement } from '../models/resnet';
 import type { ConvKind } from '../layers/create_conv';
 import { SgdMomentum } from '../train/sgd';
 import { trainStep } from '../train/step';
+import { moduleFolder } from '../util/module_folder';
 import { runCli } from './run_cli';
 
 /**
@@ -286,12 +287,18 @@ function runOurs(model: string, o: BenchOptions, argv: string[]): BenchResult {
   };
 }
 
+/** This package's root folder (bench.ts is src/cli/bench.ts), else the working directory. */
+function packageRoot(): string {
+  const here = moduleFolder('bench');
+  return here ? path.resolve(here, '..', '..') : process.cwd();
+}
+
 /**
- * The PyTorch reference models (../shared/bench/torch_resnet_bench.py, or $SCCONV_TORCH_BENCH), which
- * scripts/torch_bench.py imports; null when this checkout does not sit next to ../shared.
+ * The PyTorch reference models ($SCCONV_TORCH_BENCH, else ../shared/bench/torch_resnet_bench.py next
+ * to this checkout or the working directory), which scripts/torch_bench.py imports; null when none.
  */
 function torchReference(): string | null {
-  const candidates = [process.env.SCCONV_TORCH_BENCH, path.resolve('..', 'shared', 'bench', 'torch_resnet_bench.py')];
+  const candidates = [process.env.SCCONV_TORCH_BENCH, ...[packageRoot(), process.cwd()].map((d) => path.resolve(d, '..', 'shared', 'bench', 'torch_resnet_bench.py'))];
   return candidates.find((f): f is string => !!f && fs.existsSync(f)) ?? null;
 }
 
@@ -305,7 +312,7 @@ function runPytorch(modelName: string, o: BenchOptions): BenchResult {
   // The same OpenMP wait policy as ours (the native addon defaults to passive; see native_addon.ts).
   const env = { ...process.env };
   if (env.OMP_WAIT_POLICY === undefined && env.GOMP_SPINCOUNT === undefined) env.OMP_WAIT_POLICY = 'passive';
-  const script = path.resolve('scripts', 'torch_bench.py');
+  const script = path.join(packageRoot(), 'scripts', 'torch_bench.py');
   const r = spawnSync(python, [script, '--reference', reference, '--depth', String(spec.depth), '--conv', spec.conv,
     '--placement', spec.placement ?? 'second', '--batch', String(o.batch), '--threads', String(o.threads),
     '--steps', String(o.steps), '--warmup', String(o.warmup), '--measure', o.inference ? 'inference' : 'train'],
