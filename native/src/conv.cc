@@ -7,14 +7,19 @@
 //     mode 2 filter gradient:  a = x,            b = dy,                   out = dfilter
 //     params: Int32Array of the 18 geometry numbers (ConvParams); bias [o] and act (0 none, 1 relu,
 //     2 relu6, 3 leaky relu with slope alpha, 4 sigmoid, 5 elu) are fused as oneDNN post-ops (mode 0).
+//     weightsId (mode 0, optional): a number > 0 that names the filter's contents for good (the JS side
+//     gives each immutable filter tensor its own, outside training): the filter reordered into the
+//     primitive's format is kept per id, so inference does not reorder the same weights every call.
 //   convImpl(mode, params, hasBias, act) -> the oneDNN implementation name (for diagnostics).
 
 #include "kernels.h"
 #include "onednn.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace scconv {
 namespace {
@@ -68,7 +73,13 @@ struct ConvPlan {
   dnnl::reorder wei_reorder;  // user -> internal (fwd, bwd data) or internal -> user (bwd weights)
   std::unique_ptr<memory> wei_mem;  // internal-format weights buffer
   std::string impl;
+  // Filters already in the internal format, by weightsId, least recently used first (mode 0 only).
+  std::vector<std::pair<int64_t, std::unique_ptr<memory>>> reordered;
 };
+
+// Reordered filters kept per plan: more than the convs of one geometry in the CIFAR ResNets
+// (ResNet-56: 18 per stage), each at most the filter's size.
+constexpr size_t kReorderedPerPlan = 64;
 
 std::unordered_map<std::string, std::unique_ptr<ConvPlan>> conv_plans;
 
@@ -166,6 +177,25 @@ ConvPlan* checked_plan(const Args& a, int mode, const ConvParams& p, bool with_b
   }
 }
 
+// The filter `user` in the plan's internal format: reordered into the plan's scratch buffer, or, for
+// a weightsId > 0, taken from (or reordered once into) the plan's per-id cache.
+memory& internal_weights(ConvPlan& plan, memory& user, int64_t weights_id, dnnl::stream& s) {
+  if (weights_id <= 0) {
+    plan.wei_reorder.execute(s, user, *plan.wei_mem);
+    return *plan.wei_mem;
+  }
+  auto& kept = plan.reordered;
+  auto hit = std::find_if(kept.begin(), kept.end(), [&](const auto& e) { return e.first == weights_id; });
+  if (hit != kept.end()) {
+    std::rotate(hit, hit + 1, kept.end());  // now the most recently used
+    return *kept.back().second;
+  }
+  if (kept.size() == kReorderedPerPlan) kept.erase(kept.begin());
+  kept.emplace_back(weights_id, std::make_unique<memory>(plan.wei, cpu_engine()));
+  plan.wei_reorder.execute(s, user, *kept.back().second);
+  return *kept.back().second;
+}
+
 }  // namespace
 
 napi_value conv(napi_env env, const Args& a) {
@@ -175,7 +205,9 @@ napi_value conv(napi_env env, const Args& a) {
   Span<float> bias = a.f32_or_null(5, "bias");
   const int act = a.count() > 6 ? static_cast<int>(a.integer(6, "act", 0, 5)) : 0;
   const float alpha = a.count() > 7 ? static_cast<float>(a.number(7, "alpha")) : 0.f;
+  const int64_t weights_id = a.count() > 8 ? a.integer(8, "weightsId", 0) : 0;
   if (mode != 0 && (bias.data || act != 0)) a.fail("bias and act expect null and 0 outside mode 0 (forward)");
+  if (mode != 0 && weights_id != 0) a.fail("weightsId expects 0 outside mode 0 (forward), but received " + std::to_string(weights_id));
   // Every array's length against the geometry.
   const int64_t in_size = product(a, {p.n, p.h, p.w, p.c}, "x"), out_size = product(a, {p.n, p.oh, p.ow, p.o}, "y");
   const int64_t filter_size = product(a, {p.kh, p.kw, p.c / p.groups, p.o}, "filter");
@@ -196,9 +228,8 @@ napi_value conv(napi_env env, const Args& a) {
   memory::desc dst({p.n, p.o, p.oh, p.ow}, dt::f32, tag::nhwc);
   if (mode == 0) {
     memory xs(src, eng, x.data), ys(dst, eng, out.data), wu(plan->user_wei, eng, y.data);
-    if (plan->reorder_wei) plan->wei_reorder.execute(s, wu, *plan->wei_mem);
     std::unordered_map<int, memory> args = {{DNNL_ARG_SRC, xs},
-                                            {DNNL_ARG_WEIGHTS, plan->reorder_wei ? *plan->wei_mem : wu},
+                                            {DNNL_ARG_WEIGHTS, plan->reorder_wei ? internal_weights(*plan, wu, weights_id, s) : wu},
                                             {DNNL_ARG_DST, ys}};
     if (bias.data) args.insert({DNNL_ARG_BIAS, memory(memory::desc({p.o}, dt::f32, tag::x), eng, bias.data)});
     plan->prim.execute(s, args);

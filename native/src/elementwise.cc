@@ -96,8 +96,10 @@ inline float unary_op(float x, float alpha) {
 
 template <int OP>
 void unary_loop(const float* x, float* out, int64_t n, float alpha) {
-  // simd: with -fno-math-errno GCC calls glibc's vector expf/logf/tanhf (libmvec) here.
-#pragma omp parallel for simd schedule(static) if (n >= kParallelMin)
+  // simd: with -fno-math-errno GCC calls glibc's vector expf/logf/tanhf (libmvec) here. The `if`
+  // names `parallel`: an unqualified one applies to `simd` too, and then every tensor below
+  // kParallelMin (all of batch-1 inference) ran the scalar loop, one branch per element.
+#pragma omp parallel for simd schedule(static) if (parallel : n >= kParallelMin)
   for (int64_t k = 0; k < n; ++k) out[k] = unary_op<OP>(x[k], alpha);
 }
 

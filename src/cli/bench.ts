@@ -1,21 +1,29 @@
 /**
- * Training-throughput benchmark: CIFAR ResNets on random data, one JSON line per model.
+ * Throughput benchmark: CIFAR ResNets on random data, one JSON line per model.
  *
- *   npm run bench                                   # ResNet-20/56, plain and SCConv, batch 128
- *   npm run bench -- --vs-pytorch                   # + ../shared/bench/torch_resnet_bench.py, ratio = ours / PyTorch
+ *   npm run bench                                   # ResNet-20/56, plain and SCConv, training, batch 128
+ *   npm run bench -- --vs-pytorch                   # + scripts/torch_bench.py (PyTorch): images/s, peak RSS, ours ÷ PyTorch
+ *   npm run bench -- --inference [--vs-pytorch]     # forward only, batch 1 and --batch, each in its own process
  *   npm run bench -- --models resnet20 --steps 5 --batch 64 --profile   # per-kernel times, native fallbacks (--profile-shapes: per shape)
- *   npm run bench -- --inference                    # forward only, batch 1 and 128
  *
- * Each model runs in its own process (a clean peak RSS), one after another; with --vs-pytorch the
- * PyTorch script runs right after ours for the same model with the same batch, steps and threads,
- * never at the same time (two benchmarks on the same cores wreck each other's numbers).
+ * Fields of a line (docs/performance.md has the full list): `imagesPerSec` and `peakRssMB` (training)
+ * or `inference: {"1": {imagesPerSec, msPerBatch, peakRssMB}, "128": {...}}`; for every model that
+ * replaces the 3×3 conv (SCConv, Ghost, Octave) `vsStandard` (training) or `inferenceVsStandard`
+ * (per batch): its images/s ÷ its plain network's in the same invocation. The plain network runs
+ * even when not asked for, so the ratio always exists (said on stderr). With --vs-pytorch, `pytorch`
+ * holds the PyTorch line (with its own peakRssMB and vsStandard) and `vsPytorch` /
+ * `inferenceVsPytorch` are ours ÷ PyTorch.
+ *
+ * Every measurement runs in its own process (a clean peak RSS), one after another; the PyTorch one
+ * runs right after ours for the same model with the same batch, steps and threads, never at the
+ * same time (two benchmarks on the same cores wreck each other's numbers).
  */
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { median, timeInference } from '../analysis/speed';
+import { inferenceRatios, median, throughputRatio, timeInference, type InferenceByBatch } from '../analysis/speed';
 import { initBackend } from '../backend';
 import { ValueError } from '../errors';
 import { NATIVE_BACKEND_NAME } from '../kernels/native_backend';
@@ -24,6 +32,8 @@ import { createResNet, type Placement } from '../models/resnet';
 import type { ConvKind } from '../layers/create_conv';
 import { SgdMomentum } from '../train/sgd';
 import { trainStep } from '../train/step';
+import { moduleFolder } from '../util/module_folder';
+import { runCli } from './run_cli';
 
 /**
  * Benchmark models: name → ResNet depth, conv kind and placement. The default set is the four the
@@ -54,36 +64,119 @@ export interface BenchOptions {
   backend?: string;
 }
 
-function parseArgs(argv: string[]): BenchOptions & { worker?: string } {
-  const o: BenchOptions & { worker?: string } = {
+/** What a worker process (bench itself, re-run with the internal --worker flags) measures. */
+interface WorkerTask {
+  model: string;
+  /** Inference at this batch size; training when absent. */
+  inferenceBatch?: number;
+}
+
+const FLAGS = '--models, --batch, --steps, --warmup, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference';
+
+export function parseArgs(argv: string[]): BenchOptions & { worker?: WorkerTask } {
+  const o: BenchOptions & { worker?: WorkerTask } = {
     models: Object.keys(BENCH_MODELS).filter((m) => BENCH_MODELS[m].torch), batch: 128, steps: 10, warmup: 3, threads: 2,
     vsPytorch: false, profile: false, profileShapes: false, inference: false,
   };
+  let workerBatch: number | undefined;
+  const value = (flag: string, v: string | undefined): string => {
+    if (v === undefined || v.startsWith('--')) throw new ValueError(`bench expects a value after ${flag}, but received ${v === undefined ? 'nothing' : JSON.stringify(v)}.`);
+    return v;
+  };
   const int = (flag: string, v: string | undefined) => {
-    const n = Number(v);
+    const n = Number(value(flag, v));
     if (!Number.isInteger(n) || n < 0) throw new ValueError(`bench expects ${flag} to be a non-negative integer, but received ${JSON.stringify(v)}.`);
     return n;
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--models') o.models = argv[++i].split(',').filter(Boolean);
+    if (a === '--models') o.models = value(a, argv[++i]).split(',').filter(Boolean);
     else if (a === '--batch') o.batch = int(a, argv[++i]);
     else if (a === '--steps') o.steps = int(a, argv[++i]);
     else if (a === '--warmup') o.warmup = int(a, argv[++i]);
     else if (a === '--threads') o.threads = int(a, argv[++i]);
-    else if (a === '--backend') o.backend = argv[++i];
+    else if (a === '--backend') o.backend = value(a, argv[++i]);
     else if (a === '--vs-pytorch') o.vsPytorch = true;
     else if (a === '--profile') o.profile = true;
     else if (a === '--profile-shapes') o.profile = o.profileShapes = true;
     else if (a === '--inference') o.inference = true;
-    else if (a === '--worker') o.worker = argv[++i];
-    else throw new ValueError(`bench expects flags --models, --batch, --steps, --warmup, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference, but received ${JSON.stringify(a)}.`);
+    else if (a === '--worker') o.worker = { model: value(a, argv[++i]) };
+    else if (a === '--worker-batch') workerBatch = int(a, argv[++i]);
+    else throw new ValueError(`bench expects flags ${FLAGS}, but received ${JSON.stringify(a)}.`);
   }
+  if (o.models.length === 0) throw new ValueError(`bench expects --models to name at least one of ${Object.keys(BENCH_MODELS).join(', ')}, but received none.`);
   for (const m of o.models) {
     if (!(m in BENCH_MODELS)) throw new ValueError(`bench expects --models from ${Object.keys(BENCH_MODELS).join(', ')}, but received ${JSON.stringify(m)}.`);
   }
+  if (o.worker && !(o.worker.model in BENCH_MODELS)) throw new ValueError(`bench expects --worker to name a model from ${Object.keys(BENCH_MODELS).join(', ')}, but received ${JSON.stringify(o.worker.model)}.`);
+  if (o.worker && workerBatch !== undefined) o.worker.inferenceBatch = workerBatch;
   if (o.batch < 1 || o.steps < 1) throw new ValueError(`bench expects --batch and --steps >= 1, but received ${o.batch} and ${o.steps}.`);
+  if (o.threads < 1) throw new ValueError(`bench expects --threads >= 1, but received ${o.threads}.`);
   return o;
+}
+
+/** The plain network (standard 3×3 convs) of the same depth as `model`; null when `model` is one. */
+export function plainNetworkOf(model: string): string | null {
+  const spec = BENCH_MODELS[model];
+  if (!spec || spec.conv === 'standard') return null;
+  const plain = Object.keys(BENCH_MODELS).find((m) => BENCH_MODELS[m].depth === spec.depth && BENCH_MODELS[m].conv === 'standard');
+  if (!plain) throw new ValueError(`bench expects a plain ResNet-${spec.depth} in BENCH_MODELS for ${model}, but there is none.`);
+  return plain;
+}
+
+/**
+ * The models to run, in order: the requested ones, each variant's plain network before it (added
+ * when not requested: `added`), each model once.
+ */
+export function benchPlan(models: string[]): { run: string[]; added: string[] } {
+  const run: string[] = [], added: string[] = [];
+  for (const m of models) {
+    const plain = plainNetworkOf(m);
+    if (plain && !run.includes(plain)) {
+      run.push(plain);
+      if (!models.includes(plain)) added.push(plain);
+    }
+    if (!run.includes(m)) run.push(m);
+  }
+  return { run, added };
+}
+
+/** A measurement as a worker or the PyTorch script reports it (one JSON line, parsed). */
+export type BenchResult = Record<string, unknown> & { imagesPerSec?: number; inference?: InferenceByBatch; error?: string };
+
+/**
+ * The line bench prints for one model (`mode`: what was measured): `ours` plus the ratios. `plain` is the same invocation's
+ * result for the model's plain network (ours and PyTorch's), absent for a plain network itself.
+ * Ratios whose inputs are missing (a failed run) are null, never left out, so a reader sees that
+ * they were expected.
+ */
+export function benchLine(mode: 'train' | 'inference', ours: BenchResult, pytorch?: BenchResult,
+                          plain?: { ours: BenchResult; pytorch?: BenchResult }): Record<string, unknown> {
+  const line: Record<string, unknown> = { ...ours };
+  // Training lines get `vs<Name>`, inference lines `inferenceVs<Name>` (per batch size).
+  const compare = (a: BenchResult, b: BenchResult | undefined, name: 'Standard' | 'Pytorch', into: Record<string, unknown>) => {
+    if (mode === 'inference') into[`inferenceVs${name}`] = inferenceRatios(a.inference, b?.inference);
+    else into[`vs${name}`] = throughputRatio(a.imagesPerSec, b?.imagesPerSec);
+  };
+  if (plain) compare(ours, plain.ours, 'Standard', line);
+  if (pytorch) {
+    const torchLine: Record<string, unknown> = { ...pytorch };
+    if (plain && !pytorch.error) compare(pytorch, plain.pytorch, 'Standard', torchLine);
+    line.pytorch = torchLine;
+    compare(ours, pytorch, 'Pytorch', line);
+  }
+  return line;
+}
+
+/** The last line of a process's stdout as a JSON object, or `{ error }` saying why there is none. */
+export function parseResultLine(stdout: string | null, stderr: string | null, status: number | null, who: string): BenchResult {
+  const last = (stdout ?? '').trim().split('\n').pop() ?? '';
+  try {
+    const parsed = JSON.parse(last) as unknown;
+    if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as BenchResult;
+  } catch { /* reported below */ }
+  const why = (stderr ?? '').trim().split('\n').pop() || `exit status ${status}, no JSON line on stdout`;
+  return { error: `${who} failed: ${why}` };
 }
 
 /**
@@ -122,31 +215,32 @@ function printFallbacks(modelName: string): void {
   }
 }
 
-/** Train `model` for warmup + steps on random data in this process; one result object. */
-async function runWorker(modelName: string, o: BenchOptions): Promise<Record<string, unknown>> {
+/**
+ * Measure one task in this process: train `task.model` for warmup + steps on random data, or time
+ * its forward pass at `task.inferenceBatch`. One result object, with this process's peak RSS.
+ */
+async function runWorker(task: WorkerTask, o: BenchOptions): Promise<BenchResult> {
   const chosen = await initBackend({ backend: o.backend, threads: o.threads, log: null });
-  const spec = BENCH_MODELS[modelName];
+  const spec = BENCH_MODELS[task.model];
   const model = createResNet({ depth: spec.depth, conv: spec.conv, placement: spec.placement, seed: 0 });
   const profile = o.profile ? instrumentKernels(tf.getBackend(), o.profileShapes) : null;
-  const result: Record<string, unknown> = {
-    model: modelName, backend: chosen.name, threads: o.threads, batch: o.batch,
+  const result: BenchResult = {
+    model: task.model, backend: chosen.name, threads: o.threads, batch: task.inferenceBatch ?? o.batch,
     // Trainable weights only, as PyTorch's count (countParams() adds BatchNorm's moving statistics).
     params: model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0),
+    steps: o.steps,
   };
-  const times: number[] = [];
-  if (o.inference) {
-    for (const batch of [1, o.batch]) {
-      const x = tf.randomNormal([batch, 32, 32, 3]) as tf.Tensor4D;
-      const t = await timeInference(model, x, o.steps, o.warmup);
-      x.dispose();
-      result[`inferenceBatch${batch}ImagesPerSec`] = +t.imagesPerSec.toFixed(1);
-      result[`inferenceBatch${batch}MsPerBatch`] = +t.msPerBatch.toFixed(2);
-    }
+  if (task.inferenceBatch !== undefined) {
+    const x = tf.randomNormal([task.inferenceBatch, 32, 32, 3]) as tf.Tensor4D;
+    const t = await timeInference(model, x, o.steps, o.warmup, () => profile?.clear());
+    x.dispose();
+    Object.assign(result, { imagesPerSec: +t.imagesPerSec.toFixed(1), msPerBatch: +t.msPerBatch.toFixed(2) });
   } else {
     const opt = new SgdMomentum(model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable, decay: true })), 0.9, 5e-4);
     const x = tf.randomNormal([o.batch, 32, 32, 3]) as tf.Tensor4D;
     const labels = Int32Array.from({ length: o.batch }, (_, i) => (i * 7) % 10);
     const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat() as tf.Tensor2D;
+    const times: number[] = [];
     for (let s = 0; s < o.warmup + o.steps; s++) {
       if (s === o.warmup) profile?.clear();
       const t0 = performance.now();
@@ -154,84 +248,104 @@ async function runWorker(modelName: string, o: BenchOptions): Promise<Record<str
       if (s >= o.warmup) times.push(performance.now() - t0);
     }
     const ms = median(times);
-    Object.assign(result, { steps: o.steps, imagesPerSec: +(o.batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
+    Object.assign(result, { imagesPerSec: +(o.batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
   }
   result.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   if (profile) {
     const rows = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
     const total = rows.reduce((s, [, v]) => s + v.ms, 0);
-    const steps = o.inference ? 2 * o.steps : o.steps;
-    console.error(`per-kernel time, ${modelName}, ms per step (kernels total ${(total / steps).toFixed(1)} ms):`);
+    const what = task.inferenceBatch !== undefined ? `forward pass at batch ${task.inferenceBatch}` : 'step';
+    console.error(`per-kernel time, ${task.model}, ms per ${what} (kernels total ${(total / o.steps).toFixed(1)} ms):`);
     for (const [name, v] of rows.slice(0, Number(process.env.SCCONV_PROFILE_ROWS ?? 25))) {
-      console.error(`  ${name.padEnd(34)} ${(v.ms / steps).toFixed(2).padStart(8)} ms  ${(v.calls / steps).toFixed(0).padStart(5)} calls`);
+      console.error(`  ${name.padEnd(34)} ${(v.ms / o.steps).toFixed(2).padStart(8)} ms  ${(v.calls / o.steps).toFixed(0).padStart(5)} calls`);
     }
-    if (chosen.name === NATIVE_BACKEND_NAME) printFallbacks(modelName);
+    if (chosen.name === NATIVE_BACKEND_NAME) printFallbacks(task.model);
   }
   return result;
 }
 
-/** The PyTorch reference script, if this checkout sits next to ../shared. */
-function torchScript(): string | null {
-  const candidates = [process.env.SCCONV_TORCH_BENCH, path.resolve('..', 'shared', 'bench', 'torch_resnet_bench.py')];
+/** The batch sizes --inference measures: 1 and --batch. */
+export function inferenceBatches(o: Pick<BenchOptions, 'batch'>): number[] {
+  return [...new Set([1, o.batch])];
+}
+
+/** Ours for one model: one worker process for training, or one per inference batch size. */
+function runOurs(model: string, o: BenchOptions, argv: string[]): BenchResult {
+  const child = (extra: string[]) => {
+    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...argv, '--worker', model, ...extra],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    return parseResultLine(r.stdout, null, r.status, `the benchmark process for ${model}`);
+  };
+  if (!o.inference) return child([]);
+  const runs = inferenceBatches(o).map((b) => [b, child(['--worker-batch', String(b)])] as const);
+  const failed = runs.find(([, r]) => r.error);
+  if (failed) return { model, error: failed[1].error };
+  const { imagesPerSec: _i, msPerBatch: _m, peakRssMB: _p, batch: _b, ...head } = runs[0][1];
+  return {
+    ...head, batch: o.batch,
+    inference: Object.fromEntries(runs.map(([b, r]) => [String(b), { imagesPerSec: r.imagesPerSec as number, msPerBatch: r.msPerBatch as number, peakRssMB: r.peakRssMB as number }])),
+  };
+}
+
+/** This package's root folder (bench.ts is src/cli/bench.ts), else the working directory. */
+function packageRoot(): string {
+  const here = moduleFolder('bench');
+  return here ? path.resolve(here, '..', '..') : process.cwd();
+}
+
+/**
+ * The PyTorch reference models ($SCCONV_TORCH_BENCH, else ../shared/bench/torch_resnet_bench.py next
+ * to this checkout or the working directory), which scripts/torch_bench.py imports; null when none.
+ */
+function torchReference(): string | null {
+  const candidates = [process.env.SCCONV_TORCH_BENCH, ...[packageRoot(), process.cwd()].map((d) => path.resolve(d, '..', 'shared', 'bench', 'torch_resnet_bench.py'))];
   return candidates.find((f): f is string => !!f && fs.existsSync(f)) ?? null;
 }
 
-function runPytorch(modelName: string, o: BenchOptions): Record<string, unknown> {
-  const script = torchScript();
-  if (!script) return { error: 'torch_resnet_bench.py not found (set SCCONV_TORCH_BENCH)' };
+/** scripts/torch_bench.py for `modelName`: training, or inference at batch 1 and --batch. */
+function runPytorch(modelName: string, o: BenchOptions): BenchResult {
+  const reference = torchReference();
+  if (!reference) return { error: 'torch_resnet_bench.py not found (set SCCONV_TORCH_BENCH to its path)' };
   const spec = BENCH_MODELS[modelName];
   if (!spec.torch) return { error: `the PyTorch reference script has no ${spec.conv} conv` };
   const python = process.env.SCCONV_PYTHON ?? '/usr/bin/python3';
   // The same OpenMP wait policy as ours (the native addon defaults to passive; see native_addon.ts).
   const env = { ...process.env };
   if (env.OMP_WAIT_POLICY === undefined && env.GOMP_SPINCOUNT === undefined) env.OMP_WAIT_POLICY = 'passive';
-  const r = spawnSync(python, [script, '--depth', String(spec.depth), '--conv', spec.conv, '--batch', String(o.batch),
-    '--threads', String(o.threads), '--steps', String(o.steps), '--warmup', String(o.warmup)], { encoding: 'utf8', env });
-  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(last) as Record<string, unknown>;
-  } catch {
-    return { error: `PyTorch run failed: ${(r.stderr || r.error?.message || 'no output').trim().split('\n').pop()}` };
-  }
+  const script = path.join(packageRoot(), 'scripts', 'torch_bench.py');
+  const r = spawnSync(python, [script, '--reference', reference, '--depth', String(spec.depth), '--conv', spec.conv,
+    '--placement', spec.placement ?? 'second', '--batch', String(o.batch), '--threads', String(o.threads),
+    '--steps', String(o.steps), '--warmup', String(o.warmup), '--measure', o.inference ? 'inference' : 'train'],
+  { encoding: 'utf8', env });
+  return parseResultLine(r.stdout, r.stderr || r.error?.message || null, r.status, 'the PyTorch run');
 }
 
-/** Run one model in a child process (same node flags) and parse its JSON line. */
-function runChild(modelName: string, argv: string[]): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...argv, '--worker', modelName],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
-  try {
-    return JSON.parse(last) as Record<string, unknown>;
-  } catch {
-    return { model: modelName, error: `benchmark process exited with ${r.status}` };
-  }
-}
-
-async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
+async function main(argv: string[]): Promise<number> {
   const o = parseArgs(argv);
   if (o.worker) {
     console.log(JSON.stringify(await runWorker(o.worker, o)));
-    return;
+    return 0;
+  }
+  const plan = benchPlan(o.models);
+  for (const plain of plan.added) {
+    const variants = o.models.filter((m) => plainNetworkOf(m) === plain);
+    console.error(`bench: also running ${plain}, the plain network of ${variants.join(', ')}, for vsStandard ` +
+      '(images/s ÷ the plain network\'s in this run).');
   }
   const childArgv = argv.filter((a) => a !== '--vs-pytorch');
-  for (const m of o.models) {
-    const ours = runChild(m, childArgv);
-    const line: Record<string, unknown> = {
-      ...ours, load1: +os.loadavg()[0].toFixed(2), ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? (process.env.GOMP_SPINCOUNT ? `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}` : 'passive'),
-    };
-    if (o.vsPytorch && !o.inference) {
-      const torch = runPytorch(m, o);
-      line.pytorch = torch;
-      if (typeof torch.imagesPerSec === 'number' && typeof ours.imagesPerSec === 'number') {
-        line.ratio = +(ours.imagesPerSec / torch.imagesPerSec).toFixed(3);
-      }
-    }
-    console.log(JSON.stringify(line));
+  const done = new Map<string, { ours: BenchResult; pytorch?: BenchResult }>();
+  for (const m of plan.run) {
+    const ours = runOurs(m, o, childArgv);
+    const pytorch = o.vsPytorch ? runPytorch(m, o) : undefined;
+    const plain = plainNetworkOf(m);
+    const line = benchLine(o.inference ? 'inference' : 'train', ours, pytorch, plain ? done.get(plain) : undefined);
+    done.set(m, { ours, pytorch });
+    console.log(JSON.stringify({
+      ...line, load1: +os.loadavg()[0].toFixed(2),
+      ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? (process.env.GOMP_SPINCOUNT ? `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}` : 'passive'),
+    }));
   }
+  return 0;
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+if (process.argv[1] && /cli[\\/]bench\.ts$/.test(process.argv[1])) runCli(main);

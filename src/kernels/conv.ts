@@ -30,6 +30,28 @@ function isNHWC(attrs: tf.NamedAttrMap | undefined): boolean {
   return format == null || format === 'NHWC' || format === 'channelsLast';
 }
 
+/** A number per filter tensor (data id), never reused: the addon's key for its reordered copy. */
+const weightsIds = new WeakMap<tf.DataId, number>();
+let nextWeightsId = 1;
+
+/**
+ * The addon's weightsId for a forward conv's `filter`: its own number outside training, so the
+ * addon reorders those weights into oneDNN's format once and reuses them (inference runs the same
+ * filters call after call); 0 while a gradient tape records (training: the filter changes every
+ * step, a kept copy would only cost memory). A data id's contents never change (tfjs tensors are
+ * immutable; a weight update makes a new one), so the number names the contents.
+ */
+export function forwardWeightsId(filter: tf.TensorInfo): number {
+  const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
+  if (state.gradientDepth > 0) return 0;
+  let id = weightsIds.get(filter.dataId);
+  if (id === undefined) {
+    id = nextWeightsId++;
+    weightsIds.set(filter.dataId, id);
+  }
+  return id;
+}
+
 /**
  * Run one oneDNN conv: `a`, `b` are the two inputs in the addon's order for `mode`; the output has
  * `outShape`. Null when an input is not float32 or a tensor is empty (oneDNN has no empty
@@ -41,7 +63,8 @@ function runConv(backend: NativeBackendLike, mode: number, a: tf.TensorInfo, b: 
   const av = f32(backend, a), bv = f32(backend, b);
   if (!av || !bv || av.length === 0 || bv.length === 0 || tf.util.sizeFromShape(outShape) === 0) return null;
   const out = output(backend, outShape);
-  backend.addon.conv(mode, av, bv, out.values, convParams(info, depthwise), bias, act, alpha);
+  backend.addon.conv(mode, av, bv, out.values, convParams(info, depthwise), bias, act, alpha,
+    mode === FORWARD ? forwardWeightsId(b) : 0);
   return out.info;
 }
 

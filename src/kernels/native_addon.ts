@@ -12,8 +12,9 @@ import { moduleFolder } from '../util/module_folder';
  * arguments' kinds and lengths and throws an Error with code SCCONV_NATIVE on a bad one.
  */
 export interface NativeAddon {
+  /** weightsId > 0 (forward only): the filter's contents never change under this id, keep it reordered. */
   conv(mode: number, a: Float32Array, b: Float32Array, out: Float32Array, params: Int32Array,
-       bias?: Float32Array | null, act?: number, alpha?: number): void;
+       bias?: Float32Array | null, act?: number, alpha?: number, weightsId?: number): void;
   convImpl(mode: number, params: Int32Array, hasBias: number, act: number): string;
   binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array, d0: number, d1: number, d2: number,
          a0: number, a1: number, a2: number, b0: number, b1: number, b2: number): void;

@@ -64,6 +64,12 @@ for (const [name, op, range] of unaryOps) {
   });
 }
 
+test('relu keeps NaN in the vector loop at every size (below and above the 2-thread size)', { skip }, () => {
+  // log of the negative half gives NaN; the unary loop is vectorised for small tensors too.
+  sameAsCpu('relu NaN small', [{ shape: [3, 5, 7] }], (x) => tf.relu(tf.log(x)));
+  sameAsCpu('relu NaN large', [{ shape: [8, 16, 16, 33] }], (x) => tf.relu(tf.log(x)));
+});
+
 test('step (with alpha) matches cpu', { skip }, () => {
   sameAsCpu('step', [{ shape: [4, 9] }], (x) => tf.step(x, 0.25));
 });
