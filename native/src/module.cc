@@ -67,6 +67,7 @@ const Entry kEntries[] = {
     {"batchNorm", batch_norm}, {"batchNormGrad", batch_norm_grad},
     {"copyRows", copy_rows},  {"slice", slice},
     {"blockReduce", block_reduce}, {"blockSpread", block_spread},
+    {"cruFuse", cru_fuse},    {"cruFuseGrad", cru_fuse_grad},
     {"setThreads", set_threads}, {"getThreads", get_threads}, {"tuneMalloc", tune_malloc}, {"version", version},
 };
 

@@ -10,6 +10,7 @@ import { batchNormKernels } from './batch_norm';
 import { BufferPool } from './buffer_pool';
 import { convKernels } from './conv';
 import { copyKernels } from './copy';
+import { cruFuseGradient, cruKernels } from './cru';
 import { poolKernels } from './pool';
 import { elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel } from './elementwise';
 import { registerNativeGradients } from './gradients';
@@ -146,6 +147,7 @@ function cpuKernelForNative(k: tf.KernelConfig): tf.KernelConfig {
 export const nativeKernels: tf.KernelConfig[] = [
   ...convKernels, ...elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel, sumProductKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
   ...matMulKernels, ...poolKernels,
+  ...cruKernels,
 ];
 
 /**
@@ -164,4 +166,5 @@ export function registerNativeBackend(addon: NativeAddon, threads?: number): voi
   }
   for (const k of nativeKernels) tf.registerKernel(k);
   registerNativeGradients();
+  tf.registerGradient(cruFuseGradient);
 }
