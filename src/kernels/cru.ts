@@ -13,9 +13,12 @@
  *   dY_k = β_k·dY + dS_k / P  (a mean spreads its gradient evenly over the pixels)
  * Y2 comes as its two channel blocks [PWC2(lowS) | lowS] (Eq. 6), and dY2 leaves as the same two
  * blocks, so neither the concatenation nor its gradient's slices are materialised.
+ *
+ * CRU_SQUEEZE (the two 1×1 squeezes as one two-output kernel, see src/layers/cru.ts) runs two
+ * oneDNN matmuls; its gradient is plain tfjs ops, one full-size matmul for dx instead of two and an add.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CRU_FUSE, type CRUFusion } from '../layers/cru';
+import { CRU_FUSE, CRU_SQUEEZE, type CRUFusion } from '../layers/cru';
 import { f32, output, withFallback, type KernelArgs } from './native_util';
 
 /** The name of the gradient kernel (registered for the native backend only). */
@@ -76,7 +79,24 @@ const cruFuseGrad = withFallback(CRU_FUSE_GRAD, ({ inputs, backend, attrs }: Ker
   return [dy1.info, dpwc2.info, dlow.info];
 });
 
-export const cruKernels: tf.KernelConfig[] = [cruFuse, cruFuseGrad];
+/** Inputs {x [m, c], k1 [c, a], k2 [c, b]} → [x·k1, x·k2]. */
+const cruSqueeze = withFallback(CRU_SQUEEZE, ({ inputs, backend }: KernelArgs) => {
+  const { x, k1, k2 } = inputs;
+  const [m, c] = x.shape, a = k1.shape[1], b = k2.shape[1];
+  const ok = x.shape.length === 2 && k1.shape.length === 2 && k2.shape.length === 2 && k1.shape[0] === c &&
+    k2.shape[0] === c && m * c * a * b > 0;
+  if (!ok) {
+    throw new Error(`${CRU_SQUEEZE} expects x [m, c], k1 [c, a] and k2 [c, b], none empty, but received ` +
+      `x [${x.shape}], k1 [${k1.shape}], k2 [${k2.shape}].`);
+  }
+  const [xv, k1v, k2v] = arrays(backend, CRU_SQUEEZE, { x, k1, k2 });
+  const up = output(backend, [m, a]), low = output(backend, [m, b]);
+  backend.addon.matMul(xv, k1v, up.values, 1, 1, m, c, a, 0, 0);
+  backend.addon.matMul(xv, k2v, low.values, 1, 1, m, c, b, 0, 0);
+  return [up.info, low.info];
+});
+
+export const cruKernels: tf.KernelConfig[] = [cruFuse, cruFuseGrad, cruSqueeze];
 
 /** CRU_FUSE's gradient (see the header): one CRU_FUSE_GRAD call for all three inputs. */
 export const cruFuseGradient: tf.GradConfig = {
@@ -89,5 +109,22 @@ export const cruFuseGradient: tf.GradConfig = {
     const [dy1, dpwc2, dlow] = tf.engine().runKernel(CRU_FUSE_GRAD, { dy, dbeta, y1, pwc2, low, beta },
       attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
     return { y1: () => dy1, pwc2: () => dpwc2, low: () => dlow };
+  },
+};
+
+/** CRU_SQUEEZE's gradient: dS = [dup | dlow], dx = dS·[k1 | k2]ᵀ, [dk1 | dk2] = xᵀ·dS. */
+export const cruSqueezeGradient: tf.GradConfig = {
+  kernelName: CRU_SQUEEZE,
+  inputsToSave: ['x', 'k1', 'k2'],
+  gradFunc: (dys, saved) => {
+    const [x, k1, k2] = saved;
+    const dS = tf.concat(dys as tf.Tensor[], 1);
+    const dK = tf.matMul(x, dS, true, false);
+    const a = k1.shape[1] as number;
+    return {
+      x: () => tf.matMul(dS, tf.concat([k1, k2], 1), false, true),
+      k1: () => tf.slice(dK, [0, 0], [-1, a]),
+      k2: () => tf.slice(dK, [0, a], [-1, -1]),
+    };
   },
 };

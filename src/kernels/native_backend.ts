@@ -10,7 +10,7 @@ import { batchNormKernels } from './batch_norm';
 import { BufferPool } from './buffer_pool';
 import { convKernels } from './conv';
 import { copyKernels } from './copy';
-import { cruFuseGradient, cruKernels } from './cru';
+import { cruFuseGradient, cruKernels, cruSqueezeGradient } from './cru';
 import { poolKernels } from './pool';
 import { elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel } from './elementwise';
 import { registerNativeGradients } from './gradients';
@@ -166,5 +166,5 @@ export function registerNativeBackend(addon: NativeAddon, threads?: number): voi
   }
   for (const k of nativeKernels) tf.registerKernel(k);
   registerNativeGradients();
-  tf.registerGradient(cruFuseGradient);
+  for (const g of [cruFuseGradient, cruSqueezeGradient]) tf.registerGradient(g);
 }

@@ -79,11 +79,18 @@ export function verifyCRUOptions(who: string, o: CRUOptions): void {
     `fusion to be one of ${CRU_FUSIONS.map((f) => `'${f}'`).join(', ')}`, o.fusion);
 }
 
+/** The squeeze kernels as `[C, ⌊up/r⌋]` and `[C, ⌊low/r⌋]`, zero in the rows of the other part. */
+function squeezeKernels(p: CRUChannels, w: CRUWeights): {k1: tf.Tensor2D, k2: tf.Tensor2D} {
+  return {
+    k1: tf.pad(tf.reshape(w.squeeze1, [p.up, p.upSqueezed]), [[0, p.low], [0, 0]]),  // reads x[..., :up]
+    k2: tf.pad(tf.reshape(w.squeeze2, [p.low, p.lowSqueezed]), [[p.up, 0], [0, 0]]),  // reads x[..., up:]
+  };
+}
+
 /** The squeezed parts (1×1 convs, ratio r) of x as `[NHW, C]`: upper `[NHW, ⌊up/r⌋]`, lower `[NHW, ⌊low/r⌋]`. */
 function squeezed(x2: tf.Tensor2D, p: CRUChannels, w: CRUWeights): {upS: tf.Tensor2D, lowS: tf.Tensor2D} {
-  const squeeze1 = tf.pad(tf.reshape(w.squeeze1, [p.up, p.upSqueezed]), [[0, p.low], [0, 0]]);  // reads x[..., :up]
-  const squeeze2 = tf.pad(tf.reshape(w.squeeze2, [p.low, p.lowSqueezed]), [[p.up, 0], [0, 0]]);  // reads x[..., up:]
-  return {upS: tf.matMul(x2, squeeze1), lowS: tf.matMul(x2, squeeze2)};
+  const {k1, k2} = squeezeKernels(p, w);
+  return {upS: tf.matMul(x2, k1), lowS: tf.matMul(x2, k2)};
 }
 
 /**
@@ -137,9 +144,20 @@ export function cruBetas(y1: tf.Tensor4D, y2: tf.Tensor4D, fusion: CRUFusion): {
  */
 export const CRU_FUSE = 'SCConvCRUFuse';
 
-/** Whether the current backend provides CRU_FUSE (else `cru` composes tfjs ops). */
+/**
+ * The name of the squeeze kernel that comes with CRU_FUSE: inputs {x `[M, C]`, k1 `[C, a]`, k2
+ * `[C, b]`} → [x·k1, x·k2], the two 1×1 squeezes with kernels from `squeezeKernels`, as one kernel
+ * so that its gradient sees both upstream gradients at once and computes dx with one matmul:
+ * with K = [k1 | k2] and dS = [d(x·k1) | d(x·k2)], dx = dS·Kᵀ and [dk1 | dk2] = xᵀ·dS. Autodiff
+ * of two matmuls writes two full-size dx and adds them; this writes one, plus dS at ⌊up/r⌋ +
+ * ⌊low/r⌋ channels.
+ */
+export const CRU_SQUEEZE = 'SCConvCRUSqueeze';
+
+/** Whether the current backend provides CRU_FUSE and CRU_SQUEEZE (else `cru` composes tfjs ops). */
 export function hasFusedCRU(): boolean {
-  return tf.getKernel(CRU_FUSE, tf.getBackend()) !== undefined;
+  const backend = tf.getBackend();
+  return tf.getKernel(CRU_FUSE, backend) !== undefined && tf.getKernel(CRU_SQUEEZE, backend) !== undefined;
 }
 
 /**
@@ -148,10 +166,12 @@ export function hasFusedCRU(): boolean {
  * of Y2), PWC1 rides in the GWC's conv: a 1×1 conv is the centre tap of a k×k 'same' conv, and the
  * GWC's kernel is already dense (block-diagonal), so Y1 = conv(upS, blockDiag(GWC) + centre(PWC1))
  * + bias is one conv with its bias fused, at no extra multiply-adds: no PWC1 matmul, no two adds.
+ * The squeezes run as CRU_SQUEEZE, whose backward pass computes dx with one matmul.
  */
 function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): tf.Tensor4D {
   const [n, h, wd, c] = x.shape;
-  const {upS, lowS} = squeezed(tf.reshape(x, [n * h * wd, c]), p, w);
+  const {k1, k2} = squeezeKernels(p, w);
+  const [upS, lowS] = tf.engine().runKernel(CRU_SQUEEZE, {x: tf.reshape(x, [n * h * wd, c]), k1, k2}) as tf.Tensor2D[];
   const half = (o.kernelSize - 1) / 2;
   const pwc1Tap = tf.pad(w.pwc1, [[half, half], [half, half], [0, 0], [0, 0]]);
   const filter = tf.add(blockDiagonal(w.gwcKernel as tf.Tensor4D, o.groups), pwc1Tap) as tf.Tensor4D;

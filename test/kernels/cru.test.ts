@@ -1,12 +1,12 @@
 /**
- * The fused CRU on the native backend (CRU_FUSE and its gradient kernel, PWC1 folded into the
- * GWC's conv) against the unfused tfjs composition on cpu: values, and the gradients of
+ * The fused CRU on the native backend (CRU_FUSE and its gradient kernel, CRU_SQUEEZE, PWC1 folded
+ * into the GWC's conv) against the unfused tfjs composition on cpu: values, and the gradients of
  * sum(y·r) for the input and every CRU weight, on the CIFAR ResNets' shapes and odd ones.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { CRU_FUSE, cru, cruBetas, cruChannels, type CRUFusion, CRU_FUSIONS, type CRUOptions, hasFusedCRU } from '../../src/layers/cru';
+import { CRU_FUSE, CRU_SQUEEZE, cru, cruBetas, cruChannels, type CRUFusion, CRU_FUSIONS, type CRUOptions, hasFusedCRU } from '../../src/layers/cru';
 import { CRU_FUSE_GRAD } from '../../src/kernels/cru';
 import { gradsSameAsCpu, NATIVE_BACKEND_NAME, type InputSpec, skip } from './helpers';
 
@@ -51,7 +51,7 @@ for (const fusion of CRU_FUSIONS) {
   });
 }
 
-test('the CRU dispatches: CRU_FUSE and its gradient kernel on native, no Concat; the composition on cpu', { skip }, async () => {
+test('the CRU dispatches: CRU_SQUEEZE, CRU_FUSE and its gradient kernel on native, no C-channel Concat (Y2); the composition on cpu', { skip }, async () => {
   const { specs, f } = setup(CASES[3], 'pairwise');
   const kernels = async (backend: string) => {
     tf.setBackend(backend);
@@ -59,14 +59,16 @@ test('the CRU dispatches: CRU_FUSE and its gradient kernel on native, no Concat;
       const xs = specs.map((s) => tf.randomUniform(s.shape));
       return tf.grads((...ys: tf.Tensor[]) => tf.sum(f(...ys)))(xs);
     });
-    return { fused: hasFusedCRU(), names: info.kernelNames };
+    // Concatenations to C channels: Y2 = [PWC2 | lowS] (Eq. 6); the fused path has none.
+    const y2Concats = info.kernels.filter((k) => k.name === 'Concat' && k.outputShapes[0]?.slice(-1)[0] === CASES[3].shape[3]);
+    return { fused: hasFusedCRU(), names: info.kernelNames, y2Concats: y2Concats.length };
   };
   const native = await kernels(NATIVE_BACKEND_NAME);
   assert.ok(native.fused);
-  for (const name of [CRU_FUSE, CRU_FUSE_GRAD]) assert.ok(native.names.includes(name), `native ran ${native.names}`);
-  assert.ok(!native.names.includes('Concat'), `native ran ${native.names}`);
+  for (const name of [CRU_SQUEEZE, CRU_FUSE, CRU_FUSE_GRAD]) assert.ok(native.names.includes(name), `native ran ${native.names}`);
+  assert.equal(native.y2Concats, 0, `native ran ${native.names}`);
   const cpu = await kernels('cpu');
-  assert.ok(!cpu.fused && !cpu.names.includes(CRU_FUSE) && cpu.names.includes('Concat'), `cpu ran ${cpu.names}`);
+  assert.ok(!cpu.fused && !cpu.names.includes(CRU_FUSE) && cpu.y2Concats === 1, `cpu ran ${cpu.names}`);
 });
 
 test('CRU_FUSE\'s β output = cruBetas, and a gradient through β reaches y1, pwc2 and low', { skip }, () => {
@@ -88,7 +90,7 @@ test('CRU_FUSE\'s β output = cruBetas, and a gradient through β reaches y1, pw
   }
 });
 
-test('CRU_FUSE names a bad fusion and mismatched shapes', { skip }, () => {
+test('CRU_FUSE and CRU_SQUEEZE name a bad fusion and mismatched shapes', { skip }, () => {
   tf.setBackend(NATIVE_BACKEND_NAME);
   try {
     const y1 = tf.zeros([1, 2, 2, 4]), pwc2 = tf.zeros([1, 2, 2, 3]), low = tf.zeros([1, 2, 2, 1]);
@@ -96,6 +98,8 @@ test('CRU_FUSE names a bad fusion and mismatched shapes', { skip }, () => {
       /SCConvCRUFuse expects attr fusion 'pairwise' or 'global', but received sum\./);
     assert.throws(() => tf.engine().runKernel(CRU_FUSE, { y1, pwc2: low, low }, { fusion: 'global' }),
       /expects y1 \[n, h, w, c\], pwc2 \[n, h, w, c − l\] and low \[n, h, w, l\] .* but received y1 \[1,2,2,4\], pwc2 \[1,2,2,1\], low \[1,2,2,1\]\./);
+    assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([4, 3]), k1: tf.zeros([3, 2]), k2: tf.zeros([2, 2]) }),
+      /SCConvCRUSqueeze expects x \[m, c\], k1 \[c, a\] and k2 \[c, b\], none empty, but received x \[4,3\], k1 \[3,2\], k2 \[2,2\]\./);
   } finally {
     tf.setBackend('cpu');
   }
