@@ -5,6 +5,13 @@
  * Transform: upper → GWC (k×k, g groups, with bias) + PWC1 (1×1) = Y1 (Eq. 5); lower → PWC2
  * (1×1) concatenated with the squeezed lower features themselves (feature reuse) = Y2 (Eq. 6).
  * Fuse: global average pooling S1, S2 (Eq. 7), soft attention β1, β2 (Eq. 8), Y = β1Y1 + β2Y2 (Eq. 9).
+ *
+ * Two compositions of the same maths: tfjs ops (`cruBranches`, `cruBetas`: every backend), and,
+ * where the backend provides the CRU kernels (the native backend: src/kernels/cru.ts), `cruFused`:
+ * the squeezes as one kernel with a one-matmul input gradient (CRU_SQUEEZE), PWC1 folded into the
+ * GWC's conv with its bias, and Eq. 7–9 as one kernel (CRU_FUSE) that reads Y2 as [PWC2 | lowS]
+ * without concatenating it, two passes forward and two backward. test/kernels/cru.test.ts checks
+ * the second against the first, values and gradients.
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
