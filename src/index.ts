@@ -71,6 +71,6 @@ export { readMetrics } from './train/run_files';
 export { loadTrained, listTrained, TRAINED_INDEX } from './train/trained';
 export type { Trained, TrainedCard, TrainedEntry } from './train/trained';
 export { betaMeans, betasPerChannel, layerInputs, setSRU, allLayers } from './train/monitor';
-export { readSnapshots, takeSnapshot, appendSnapshot, probeBatch, SNAPSHOTS_FILE, PROBE_IMAGES } from './train/snapshots';
-export type { EpochSnapshot, SRUSnapshot, CRUSnapshot } from './train/snapshots';
+export { readSnapshots, takeSnapshot, importanceMaps, appendSnapshot, probeBatch, SNAPSHOTS_FILE, PROBE_IMAGES } from './train/snapshots';
+export type { EpochSnapshot, SRUSnapshot, CRUSnapshot, ImportanceMap } from './train/snapshots';
 export { transferWeights } from './train/transfer';

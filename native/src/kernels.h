@@ -46,6 +46,10 @@ napi_value slice(napi_env env, const Args& a);
 napi_value block_reduce(napi_env env, const Args& a);
 napi_value block_spread(napi_env env, const Args& a);
 
+// sru.cc: SCConv's SRU (GroupNorm statistics, gates, half swap) forward and its gradient.
+napi_value sru_forward(napi_env env, const Args& a);
+napi_value sru_backward(napi_env env, const Args& a);
+
 // cru.cc: the CRU's pooling + attention + weighted sum (SCConv Eq. 7–9) and its gradient.
 napi_value cru_fuse(napi_env env, const Args& a);
 napi_value cru_fuse_grad(napi_env env, const Args& a);

@@ -13,7 +13,7 @@ import { join, relative } from 'node:path';
 import { escapeHtml, figureHtml, tableHtml } from '../viz/display';
 import { barChart, lineChart, type Series } from '../viz/figure';
 import { formatDuration } from '../util/progress';
-import { writeFileAtomic } from '../train/run_files';
+import { readMetrics, writeFileAtomic } from '../train/run_files';
 import { OUTCOME_FILE, readSummary } from './runner';
 import { modeName, type Args, type Sweep } from './sweep';
 
@@ -82,7 +82,7 @@ export async function collectRows(sweep: Sweep, options: ReportOptions = {}): Pr
     for (const row of sweep.rows) {
       const runDir = join(runsDir, sweep.name, mode, row.id);
       const summary = readSummary(runDir);
-      const metrics = readJsonl<EpochRow>(join(runDir, 'metrics.jsonl'));
+      const metrics = readMetrics<EpochRow>(runDir);  // a torn last line is dropped with a warning; damage elsewhere is an error
       const config = readJson<Args>(join(runDir, 'config.json'));
       let params = finite(summary?.params);
       let flops = finite(summary?.flops);
@@ -367,17 +367,6 @@ function readJson<T>(file: string): T | null {
   } catch {
     return null;
   }
-}
-
-function readJsonl<T>(file: string): T[] {
-  if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).flatMap((l) => {
-    try {
-      return [JSON.parse(l) as T];
-    } catch {
-      return []; // a line cut by a kill
-    }
-  });
 }
 
 function finite(v: number | null | undefined): number | null {

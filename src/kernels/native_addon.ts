@@ -31,6 +31,14 @@ export interface NativeAddon {
   /** out[n,y,z,:] = scale·x[n,⌊y/k⌋,⌊z/k⌋,:] inside the k·h × k·w corner of out [n, outH, outW, c], 0 outside. */
   blockSpread(x: Float32Array, out: Float32Array, n: number, h: number, w: number, c: number, k: number,
               outH: number, outW: number, scale: number): void;
+  /** SCConv's SRU forward on x [n, hw, c]: y, and the GroupNorm mean and rstd [n, groups] (native/src/sru.cc). */
+  sruForward(x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array, mean: Float32Array,
+             rstd: Float32Array, n: number, hw: number, c: number, groups: number, threshold: number, hard: number,
+             epsilon: number): void;
+  /** Its gradient: dx, dγ, dβ from dy and the forward's mean and rstd. */
+  sruBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array,
+              rstd: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, hw: number,
+              c: number, groups: number, threshold: number, hard: number): void;
   /** CRU Eq. 7–9: y = β1·y1 + β2·[pwc2 | low], beta [n, 2c] = [β1 | β2]; fusion 0 pairwise, 1 global (native/src/cru.cc). */
   cruFuse(y1: Float32Array, pwc2: Float32Array, low: Float32Array, y: Float32Array, beta: Float32Array,
           n: number, p: number, c: number, l: number, fusion: number): void;

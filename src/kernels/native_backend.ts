@@ -18,6 +18,7 @@ import { matMulKernels } from './matmul';
 import type { NativeAddon } from './native_addon';
 import { BACKEND_NAME } from './native_util';
 import { reduceKernels, sumProductKernel } from './reduce';
+import { sruGradient, sruKernels } from './sru';
 
 export { BACKEND_NAME as NATIVE_BACKEND_NAME };
 
@@ -146,8 +147,7 @@ function cpuKernelForNative(k: tf.KernelConfig): tf.KernelConfig {
 /** The kernels the native pack replaces (everything else is the cpu kernel). */
 export const nativeKernels: tf.KernelConfig[] = [
   ...convKernels, ...elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel, sumProductKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
-  ...matMulKernels, ...poolKernels,
-  ...cruKernels,
+  ...matMulKernels, ...poolKernels, ...sruKernels, ...cruKernels,
 ];
 
 /**
@@ -166,5 +166,5 @@ export function registerNativeBackend(addon: NativeAddon, threads?: number): voi
   }
   for (const k of nativeKernels) tf.registerKernel(k);
   registerNativeGradients();
-  for (const g of [cruFuseGradient, cruSqueezeGradient]) tf.registerGradient(g);
+  for (const g of [sruGradient, cruFuseGradient, cruSqueezeGradient]) tf.registerGradient(g);
 }

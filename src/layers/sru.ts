@@ -5,6 +5,14 @@
  * γ-weighted normalised map gives an importance map w, split by a threshold t into an
  * informative gate W1 and a redundant gate W2. The two gated copies of x are added back
  * crosswise (first half of one with the second half of the other) to reduce redundancy.
+ *
+ * The maths below is a composition of tfjs ops that runs on every backend. A backend may also
+ * provide the whole unit as one kernel, FUSED_SRU_KERNEL, with its own gradient; `sru()` then calls
+ * that instead. The native backend does (src/kernels/sru.ts, native/src/sru.cc): two passes over x
+ * forward (GroupNorm statistics; then gates and the half swap by indexing, without the C×C matmul
+ * or any stored gate) and two over x and dy backward. The composition here runs 44 kernels forward
+ * (12 of them full-size elementwise ops, plus two batched sums over x and the C×C matmul) and 166
+ * backward (tf.profile on cpu). test/kernels/sru.test.ts holds the kernel to this composition.
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
@@ -100,8 +108,33 @@ export function gateAndReconstruct(x: tf.Tensor4D, w: tf.Tensor4D, threshold: nu
   return f(x, w) as tf.Tensor4D;
 }
 
-/** SRU forward (Eq. 1–4). */
+/**
+ * The name of the fused SRU kernel a backend may provide (the native backend does:
+ * src/kernels/sru.ts, native/src/sru.cc). Contract: inputs {x: float32 `[N, H, W, C]` with H·W ≥ 1,
+ * C even and divisible by groupNum; gamma, beta: `[C]`}, attrs {@link SRUOptions}, outputs
+ * [y `[N, H, W, C]` = the composition below, mean and rstd `[N, groupNum]`: the GroupNorm statistics,
+ * kept for the kernel's own gradient]; its gradient (dx, dγ, dβ) is registered with the kernel.
+ */
+export const FUSED_SRU_KERNEL = 'SCConvSRU';
+
+/**
+ * SRU forward (Eq. 1–4). Where the active backend has the fused kernel, one kernel call (and one
+ * for the gradient); elsewhere the composition of tfjs ops above: the same maths, which the
+ * tests hold the fused kernel to.
+ */
 export function sru(x: tf.Tensor4D, weights: SRUWeights, opts: SRUOptions): tf.Tensor4D {
+  if (tf.getKernel(FUSED_SRU_KERNEL, tf.getBackend()) != null) {
+    return tf.tidy(() => {
+      const inputs = {x, gamma: weights.gamma, beta: weights.beta};
+      const attrs = {...opts} as unknown as tf.NamedAttrMap;
+      return (tf.engine().runKernel(FUSED_SRU_KERNEL, inputs, attrs) as tf.Tensor[])[0] as tf.Tensor4D;
+    });
+  }
+  return sruComposed(x, weights, opts);
+}
+
+/** SRU forward (Eq. 1–4) as a composition of tfjs ops, whatever the backend. */
+export function sruComposed(x: tf.Tensor4D, weights: SRUWeights, opts: SRUOptions): tf.Tensor4D {
   return tf.tidy(() => gateAndReconstruct(x, importanceMap(x, weights, opts), opts.threshold, opts.gate));
 }
 

@@ -125,6 +125,25 @@ export async function takeSnapshot(model: tf.LayersModel, x: tf.Tensor4D, epoch 
   return { ...s, sru: s.sru.map(decodeSRU) };
 }
 
+/** One SRU's importance map w = Sigmoid(W_γ(GN(X))) (Eq. 3 before its gate), all values for some images. */
+export interface ImportanceMap {
+  layer: string; // the SCConv (or SRU) layer's name
+  shape: number[]; // [N, H, W, C] of w
+  w: Float32Array; // row-major NHWC
+}
+
+/** The importance map w of every SRU of `model` for the images `x` (every value, for histograms), from one forward pass. */
+export async function importanceMaps(model: tf.LayersModel, x: tf.Tensor4D): Promise<ImportanceMap[]> {
+  const srus = sruLayers(model);
+  const maps = tf.tidy(() => layerInputs(model, srus, x).map((input, i) => srus[i].gates(input).w));
+  try {
+    const values = (await Promise.all(maps.map((w) => w.data()))) as Float32Array[]; // webgpu in Node has no sync read
+    return srus.map((layer, i) => ({ layer: layer.name, shape: maps[i].shape, w: values[i] }));
+  } finally {
+    tf.dispose(maps);
+  }
+}
+
 /**
  * Append the snapshot of `model` after epoch `epoch` (1-based) on the probe images `x` to
  * `RUN/snapshots.jsonl`; a model without SRU or CRU (a plain ResNet) writes nothing.

@@ -61,6 +61,12 @@ export function baseLayout(opts: ChartOptions): Record<string, unknown> {
   };
 }
 
+/** Legend of `n` series: one row above the plot when few, else a column at the right (a wrapped row would run into the title). */
+function placeLegend(layout: Record<string, unknown>, n: number): void {
+  layout.showlegend = n > 1;
+  if (n > 5) layout.legend = { orientation: 'v', x: 1.02, y: 1, xanchor: 'left', yanchor: 'top' };
+}
+
 function seriesTraces(series: Series[], type: string, extra: (i: number) => Trace): Trace[] {
   return series.map((s, i) => ({
     type,
@@ -77,16 +83,16 @@ function seriesTraces(series: Series[], type: string, extra: (i: number) => Trac
 export function barChart(series: Series[], opts: ChartOptions = {}): Figure {
   const layout = baseLayout(opts);
   layout.barmode = 'group';
-  layout.showlegend = series.length > 1;
+  placeLegend(layout, series.length);
   return { data: seriesTraces(series, 'bar', () => ({})), layout };
 }
 
 /** Line chart (learning curves, sweeps), markers on each point. */
 export function lineChart(series: Series[], opts: ChartOptions = {}): Figure {
   const layout = baseLayout(opts);
-  layout.showlegend = series.length > 1;
+  placeLegend(layout, series.length);
   return {
-    data: seriesTraces(series, 'scatter', (i) => ({ mode: 'lines+markers', line: { color: PALETTE[i % PALETTE.length], width: 2 } })),
+    data: seriesTraces(series, 'scatter', (i) => ({ mode: 'lines+markers', line: { color: PALETTE[i % PALETTE.length], width: 2, dash: i < PALETTE.length ? 'solid' : 'dot' } })),
     layout,
   };
 }
@@ -94,6 +100,6 @@ export function lineChart(series: Series[], opts: ChartOptions = {}): Figure {
 /** Scatter chart, one marker colour per series; `text` shows on hover. */
 export function scatterChart(series: Series[], opts: ChartOptions = {}): Figure {
   const layout = baseLayout(opts);
-  layout.showlegend = series.length > 1;
+  placeLegend(layout, series.length);
   return { data: seriesTraces(series, 'scatter', () => ({ mode: 'markers', hoverinfo: 'x+y+text+name' })), layout };
 }

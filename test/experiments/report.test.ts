@@ -137,3 +137,26 @@ test('the reading names rows cut short by the budget and compares the order with
   const [single] = reading([row('A', 70, 93.3), row('X', 60, null)]);
   assert.doesNotMatch(single, /Published order/);
 });
+
+test('report rows: a torn last metrics line is dropped with a warning; a damaged middle line is an error naming the file', async () => {
+  const runs = mkdtempSync(join(tmpdir(), 'scconv-report-torn-'));
+  const [base] = planSweep(SWEEP, { runsDir: runs, budgetMinutes: 5 });
+  fakeRun(base.runDir, [0.31, 0.42], { status: 'budget', epochsTrained: 2 });
+  const file = join(base.runDir, 'metrics.jsonl');
+  const good = readFileSync(file, 'utf8');
+  writeFileSync(file, good + '{"epoch":3,"testA');  // a kill mid-append
+  const warnings: string[] = [];
+  const warn = console.warn;
+  console.warn = (line: string) => warnings.push(line);
+  try {
+    const rows = await collectRows(SWEEP, { runsDir: runs });
+    assert.deepEqual(rows[0].curve.map((v) => Math.round(v)), [31, 42]);
+  } finally {
+    console.warn = warn;
+  }
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0], /dropped its last line/);
+  const [first, second] = good.trim().split('\n');
+  writeFileSync(file, `${first}\n{"epoch":2,"te\n${second}\n`);
+  await assert.rejects(collectRows(SWEEP, { runsDir: runs }), (e: Error) => e.message.includes(file) && /line 2 does not parse/.test(e.message));
+});

@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { SCConv } from '../../src/layers/scconv';
 import { sruGates } from '../../src/layers/sru';
 import { createResNet } from '../../src/models/resnet';
-import { appendSnapshot, probeBatch, PROBE_IMAGES, readSnapshots, SNAPSHOTS_FILE, type EpochSnapshot } from '../../src/train/snapshots';
+import { appendSnapshot, importanceMaps, probeBatch, PROBE_IMAGES, readSnapshots, SNAPSHOTS_FILE, type EpochSnapshot } from '../../src/train/snapshots';
 import { train } from '../../src/train/train';
 import { tempDir } from '../data/fixtures';
 import { runDir, tinyConfig, tinyData } from './helpers';
@@ -115,4 +115,21 @@ test('a snapshot of SCConv-ResNet-20 (9 SRUs, 4 images) stays under 30 KB a line
   assert.equal(s.cru.length, 9);
   console.log(`SCConv-ResNet-20 snapshot line: ${bytes} bytes`);
   assert.ok(bytes < 30_000, `${bytes} bytes`);
+});
+
+test('importanceMaps: every SRU\'s w, equal to the free-function gates on the layer\'s own tapped input', async () => {
+  const model = createResNet({ depth: 8, width: 8, conv: 'scconv', seed: 0 });
+  for (const l of model.layers) if (l instanceof SCConv) l.sru.gamma!.write(tf.randomUniform([l.sru.gamma!.read().size], 0.2, 1.5, 'float32', 4));
+  const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+  const maps = await importanceMaps(model, x);
+  const scconvs = model.layers.filter((l) => l instanceof SCConv) as SCConv[];
+  assert.deepEqual(maps.map((m) => [m.layer, ...m.shape]), [['s1b1_conv2', 2, 32, 32, 8], ['s2b1_conv2', 2, 16, 16, 16], ['s3b1_conv2', 2, 8, 8, 32]]);
+  for (const [i, l] of scconvs.entries()) {
+    const input = tf.model({ inputs: model.inputs, outputs: l.input as tf.SymbolicTensor }).predict(x) as tf.Tensor4D;
+    const w = sruGates(input, { gamma: l.sru.gamma!.read(), beta: l.sru.beta!.read() }, l.sru.options).w.dataSync();
+    assert.equal(maps[i].w.length, w.length);
+    assert.ok(maps[i].w.every((v, k) => Math.abs(v - w[k]) < 1e-5), `${l.name}: w differs from sruGates`);
+  }
+  assert.deepEqual(await importanceMaps(createResNet({ depth: 8, width: 8, conv: 'standard', seed: 0 }), x), []);
+  tf.dispose(x);
 });

@@ -31,6 +31,15 @@ describe('figure builders', () => {
     assert.equal((lineChart(s, { logY: true }).layout.yaxis as { type: string }).type, 'log');
     assert.deepEqual(JSON.stringify(lineChart(s)), JSON.stringify(lineChart(s)));
   });
+
+  it('puts a long legend in a column at the right and dots the lines once the palette repeats', () => {
+    const many = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `layer ${i}`, x: [0, 1], y: [i, i] }));
+    assert.equal((lineChart(many(5)).layout.legend as { orientation: string }).orientation, 'h');
+    const fig = lineChart(many(PALETTE.length + 1));
+    assert.deepEqual(fig.layout.legend, { orientation: 'v', x: 1.02, y: 1, xanchor: 'left', yanchor: 'top' });
+    assert.deepEqual(fig.data.map((t) => (t.line as { dash: string }).dash), [...PALETTE.map(() => 'solid'), 'dot']);
+    assert.equal((barChart(many(6)).layout.legend as { orientation: string }).orientation, 'v');
+  });
 });
 
 describe('heatmapGrid', () => {
