@@ -50,4 +50,8 @@ napi_value block_spread(napi_env env, const Args& a);
 napi_value sru_forward(napi_env env, const Args& a);
 napi_value sru_backward(napi_env env, const Args& a);
 
+// cru.cc: the CRU's pooling + attention + weighted sum (SCConv Eq. 7–9) and its gradient.
+napi_value cru_fuse(napi_env env, const Args& a);
+napi_value cru_fuse_grad(napi_env env, const Args& a);
+
 }  // namespace scconv

@@ -40,6 +40,13 @@ export interface NativeAddon {
   sruBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array,
               rstd: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, hw: number,
               c: number, groups: number, threshold: number, hard: number): void;
+  /** CRU Eq. 7–9: y = β1·y1 + β2·[pwc2 | low], beta [n, 2c] = [β1 | β2]; fusion 0 pairwise, 1 global (native/src/cru.cc). */
+  cruFuse(y1: Float32Array, pwc2: Float32Array, low: Float32Array, y: Float32Array, beta: Float32Array,
+          n: number, p: number, c: number, l: number, fusion: number): void;
+  /** cruFuse's gradients for y1, pwc2, low from dy and the β output's gradient dbeta. */
+  cruFuseGrad(dy: Float32Array, dbeta: Float32Array, y1: Float32Array, pwc2: Float32Array, low: Float32Array,
+              beta: Float32Array, dy1: Float32Array, dpwc2: Float32Array, dlow: Float32Array,
+              n: number, p: number, c: number, l: number, fusion: number): void;
   sumProduct(a: Float32Array, b: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
             scale: Float32Array | null, epsilon: number, out: Float32Array, channels: number, act: number): void;

@@ -10,6 +10,7 @@ import { batchNormKernels } from './batch_norm';
 import { BufferPool } from './buffer_pool';
 import { convKernels } from './conv';
 import { copyKernels } from './copy';
+import { cruFuseGradient, cruKernels, cruSqueezeGradient } from './cru';
 import { poolKernels } from './pool';
 import { elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel } from './elementwise';
 import { registerNativeGradients } from './gradients';
@@ -146,7 +147,7 @@ function cpuKernelForNative(k: tf.KernelConfig): tf.KernelConfig {
 /** The kernels the native pack replaces (everything else is the cpu kernel). */
 export const nativeKernels: tf.KernelConfig[] = [
   ...convKernels, ...elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel, sumProductKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
-  ...matMulKernels, ...poolKernels, ...sruKernels,
+  ...matMulKernels, ...poolKernels, ...sruKernels, ...cruKernels,
 ];
 
 /**
@@ -165,5 +166,5 @@ export function registerNativeBackend(addon: NativeAddon, threads?: number): voi
   }
   for (const k of nativeKernels) tf.registerKernel(k);
   registerNativeGradients();
-  tf.registerGradient(sruGradient);
+  for (const g of [sruGradient, cruFuseGradient, cruSqueezeGradient]) tf.registerGradient(g);
 }

@@ -5,6 +5,13 @@
  * Transform: upper → GWC (k×k, g groups, with bias) + PWC1 (1×1) = Y1 (Eq. 5); lower → PWC2
  * (1×1) concatenated with the squeezed lower features themselves (feature reuse) = Y2 (Eq. 6).
  * Fuse: global average pooling S1, S2 (Eq. 7), soft attention β1, β2 (Eq. 8), Y = β1Y1 + β2Y2 (Eq. 9).
+ *
+ * Two compositions of the same maths: tfjs ops (`cruBranches`, `cruBetas`: every backend), and,
+ * where the backend provides the CRU kernels (the native backend: src/kernels/cru.ts), `cruFused`:
+ * the squeezes as one kernel with a one-matmul input gradient (CRU_SQUEEZE), PWC1 folded into the
+ * GWC's conv with its bias, and Eq. 7–9 as one kernel (CRU_FUSE) that reads Y2 as [PWC2 | lowS]
+ * without concatenating it, two passes forward and two backward. test/kernels/cru.test.ts checks
+ * the second against the first, values and gradients.
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
@@ -79,6 +86,20 @@ export function verifyCRUOptions(who: string, o: CRUOptions): void {
     `fusion to be one of ${CRU_FUSIONS.map((f) => `'${f}'`).join(', ')}`, o.fusion);
 }
 
+/** The squeeze kernels as `[C, ⌊up/r⌋]` and `[C, ⌊low/r⌋]`, zero in the rows of the other part. */
+function squeezeKernels(p: CRUChannels, w: CRUWeights): {k1: tf.Tensor2D, k2: tf.Tensor2D} {
+  return {
+    k1: tf.pad(tf.reshape(w.squeeze1, [p.up, p.upSqueezed]), [[0, p.low], [0, 0]]),  // reads x[..., :up]
+    k2: tf.pad(tf.reshape(w.squeeze2, [p.low, p.lowSqueezed]), [[p.up, 0], [0, 0]]),  // reads x[..., up:]
+  };
+}
+
+/** The squeezed parts (1×1 convs, ratio r) of x as `[NHW, C]`: upper `[NHW, ⌊up/r⌋]`, lower `[NHW, ⌊low/r⌋]`. */
+function squeezed(x2: tf.Tensor2D, p: CRUChannels, w: CRUWeights): {upS: tf.Tensor2D, lowS: tf.Tensor2D} {
+  const {k1, k2} = squeezeKernels(p, w);
+  return {upS: tf.matMul(x2, k1), lowS: tf.matMul(x2, k2)};
+}
+
 /**
  * The two transformed branches Y1 (Eq. 5) and Y2 (Eq. 6), each `[N, H, W, C]`.
  *
@@ -93,15 +114,11 @@ export function verifyCRUOptions(who: string, o: CRUOptions): void {
 export function cruBranches(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): {y1: tf.Tensor4D, y2: tf.Tensor4D} {
   return tf.tidy(() => {
     const [n, h, wd, c] = x.shape;
-    const x2 = tf.reshape(x, [n * h * wd, c]);
-    const squeeze1 = tf.pad(tf.reshape(w.squeeze1, [p.up, p.upSqueezed]), [[0, p.low], [0, 0]]);  // reads x[..., :up]
-    const squeeze2 = tf.pad(tf.reshape(w.squeeze2, [p.low, p.lowSqueezed]), [[p.up, 0], [0, 0]]);  // reads x[..., up:]
-    const upS = tf.matMul(x2, squeeze1);  // [NHW, ⌊up/r⌋]
+    const {upS, lowS} = squeezed(tf.reshape(x, [n * h * wd, c]), p, w);
     const gwc = tf.conv2d(tf.reshape(upS, [n, h, wd, p.upSqueezed]) as tf.Tensor4D, blockDiagonal(w.gwcKernel as tf.Tensor4D, o.groups), 1, 'same');
     // (tf.fused.matMul could fold the bias in, but its cpu kernel is ~5× slower than these two ops.)
     const pwc1 = tf.matMul(upS, tf.reshape(w.pwc1, [p.upSqueezed, c]));
     const y1 = tf.add(tf.add(gwc, w.gwcBias), tf.reshape(pwc1, [n, h, wd, c])) as tf.Tensor4D;  // Eq. 5
-    const lowS = tf.matMul(x2, squeeze2);
     const pwc2 = tf.matMul(lowS, tf.reshape(w.pwc2, [p.lowSqueezed, c - p.lowSqueezed]));
     const y2 = tf.reshape(tf.concat([pwc2, lowS], 1), [n, h, wd, c]) as tf.Tensor4D;  // Eq. 6
     return {y1, y2};
@@ -126,9 +143,60 @@ export function cruBetas(y1: tf.Tensor4D, y2: tf.Tensor4D, fusion: CRUFusion): {
   });
 }
 
-/** CRU forward: Y = β1·Y1 + β2·Y2 (Eq. 9); pairwise as Y2 + β1·(Y1 − Y2), one broadcast multiply. */
+/**
+ * The name of the fused kernel of Eq. 7–9 that a backend may provide ('native' does:
+ * src/kernels/cru.ts). Inputs {y1 `[N, H, W, C]`, pwc2 `[N, H, W, C − ⌊low/r⌋]`, low
+ * `[N, H, W, ⌊low/r⌋]`}, Y2 being [pwc2 | low] (Eq. 6) without the concatenation; attr `fusion`;
+ * outputs [Y `[N, H, W, C]`, β `[N, 2C]` = [β1 | β2]]. Its gradient goes to all three inputs.
+ */
+export const CRU_FUSE = 'SCConvCRUFuse';
+
+/**
+ * The name of the squeeze kernel that comes with CRU_FUSE: inputs {x `[M, C]`, k1 `[C, a]`, k2
+ * `[C, b]`} → [x·k1, x·k2], the two 1×1 squeezes with kernels from `squeezeKernels`, as one kernel
+ * so that its gradient sees both upstream gradients at once and computes dx with one matmul:
+ * with K = [k1 | k2] and dS = [d(x·k1) | d(x·k2)], dx = dS·Kᵀ and [dk1 | dk2] = xᵀ·dS. Autodiff
+ * of two matmuls writes two full-size dx and adds them; this writes one, plus dS at ⌊up/r⌋ +
+ * ⌊low/r⌋ channels.
+ */
+export const CRU_SQUEEZE = 'SCConvCRUSqueeze';
+
+/** Whether the current backend provides CRU_FUSE and CRU_SQUEEZE (else `cru` composes tfjs ops). */
+export function hasFusedCRU(): boolean {
+  const backend = tf.getBackend();
+  return tf.getKernel(CRU_FUSE, backend) !== undefined && tf.getKernel(CRU_SQUEEZE, backend) !== undefined;
+}
+
+/**
+ * The CRU through CRU_FUSE, on backends that provide it. Besides the fuse step (two passes each
+ * way instead of the pooling, softmax, broadcast products and sums below, and no concatenation
+ * of Y2), PWC1 rides in the GWC's conv: a 1×1 conv is the centre tap of a k×k 'same' conv, and the
+ * GWC's kernel is already dense (block-diagonal), so Y1 = conv(upS, blockDiag(GWC) + centre(PWC1))
+ * + bias is one conv with its bias fused, at no extra multiply-adds: no PWC1 matmul, no two adds.
+ * The squeezes run as CRU_SQUEEZE, whose backward pass computes dx with one matmul.
+ */
+function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): tf.Tensor4D {
+  const [n, h, wd, c] = x.shape;
+  const {k1, k2} = squeezeKernels(p, w);
+  const [upS, lowS] = tf.engine().runKernel(CRU_SQUEEZE, {x: tf.reshape(x, [n * h * wd, c]), k1, k2}) as tf.Tensor2D[];
+  const half = (o.kernelSize - 1) / 2;
+  const pwc1Tap = tf.pad(w.pwc1, [[half, half], [half, half], [0, 0], [0, 0]]);
+  const filter = tf.add(blockDiagonal(w.gwcKernel as tf.Tensor4D, o.groups), pwc1Tap) as tf.Tensor4D;
+  const y1 = tf.fused.conv2d({x: tf.reshape(upS, [n, h, wd, p.upSqueezed]) as tf.Tensor4D, filter, strides: 1,
+    pad: 'same', bias: w.gwcBias});  // Eq. 5
+  const pwc2 = tf.matMul(lowS, tf.reshape(w.pwc2, [p.lowSqueezed, c - p.lowSqueezed]));
+  const [y] = tf.engine().runKernel(CRU_FUSE, {y1, pwc2: tf.reshape(pwc2, [n, h, wd, c - p.lowSqueezed]),
+    low: tf.reshape(lowS, [n, h, wd, p.lowSqueezed])}, {fusion: o.fusion}) as tf.Tensor[];
+  return y as tf.Tensor4D;
+}
+
+/**
+ * CRU forward: Y = β1·Y1 + β2·Y2 (Eq. 9); pairwise as Y2 + β1·(Y1 − Y2), one broadcast multiply.
+ * Where the backend provides CRU_FUSE, the same maths runs through it (`cruFused`).
+ */
 export function cru(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): tf.Tensor4D {
   return tf.tidy(() => {
+    if (hasFusedCRU()) return cruFused(x, p, w, o);
     const {y1, y2} = cruBranches(x, p, w, o);
     const {beta1, beta2} = cruBetas(y1, y2, o.fusion);
     if (o.fusion === 'pairwise') return tf.add(y2, tf.mul(beta1, tf.sub(y1, y2))) as tf.Tensor4D;

@@ -1,0 +1,195 @@
+// The CRU's fuse step (SCConv, paper Eq. 7–9) and its gradient, each in two passes over the
+// full-size tensors. src/kernels/cru.ts calls:
+//
+//   cruFuse(y1, pwc2, low, y, beta, n, p, c, l, fusion)
+//     Y2 = [pwc2 | low] along the channels (Eq. 6's feature reuse, never concatenated), with
+//     y1 [n, p, c], pwc2 [n, p, c − l], low [n, p, l] for p pixels. Pass 1: S1, S2 = the pixel
+//     means of Y1, Y2 (Eq. 7); β from them (Eq. 8): fusion 0 'pairwise' β1 = σ(S1 − S2),
+//     β2 = 1 − β1 per channel; fusion 1 'global' [β1 | β2] = softmax over all 2c of [S1 | S2].
+//     Pass 2: y = β1·Y1 + β2·Y2 (Eq. 9) into y [n, p, c]; beta [n, 2c] = [β1 | β2].
+//   cruFuseGrad(dy, dbeta, y1, pwc2, low, beta, dy1, dpwc2, dlow, n, p, c, l, fusion)
+//     The gradients of cruFuse for its three inputs (src/kernels/cru.ts derives them):
+//       pass 1: g1 = Σ_p dy·Y1 + dβ1, g2 = Σ_p dy·Y2 + dβ2 (dbeta [n, 2c]: the β output's gradient);
+//       then dS from the softmax Jacobian (pairwise: dS1 = (g1 − g2)·β1·β2 = −dS2;
+//       global: dS_j = β_j·(g_j − Σ_k β_k·g_k) over the 2c);
+//       pass 2: dY1 = β1·dy + dS1/p, dY2 = β2·dy + dS2/p, dY2 written as dpwc2 | dlow.
+
+#include "kernels.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace scconv {
+namespace {
+
+enum Fusion { kPairwise, kGlobal, kFusions };
+
+// The shapes every entry checks: y1 [n, p, c], pwc2 [n, p, c − l], low [n, p, l].
+struct Plan {
+  int64_t n, p, c, l;
+  int64_t rows() const { return n * p; }
+};
+
+Plan read_plan(const Args& a, size_t i, const Span<float>& y1, const Span<float>& pwc2, const Span<float>& low) {
+  Plan s{a.integer(i, "n", 0), a.integer(i + 1, "p", 1), a.integer(i + 2, "c", 1), 0};
+  s.l = a.integer(i + 3, "l", 0, s.c);
+  expect_length(a, y1, product(a, {s.n, s.p, s.c}, "y1"), "y1", "[n, p, c]");
+  expect_length(a, pwc2, product(a, {s.n, s.p, s.c - s.l}, "pwc2"), "pwc2", "[n, p, c − l]");
+  expect_length(a, low, product(a, {s.n, s.p, s.l}, "low"), "low", "[n, p, l]");
+  return s;
+}
+
+// out[i, 0:c] = Σ_p w·Y1, out[i, c:2c] = Σ_p w·Y2 per example i, with w = dy (kDot) or 1.
+// One pass over the inputs; work split into (example, pixel chunk) tasks so that n = 1 uses every
+// thread too; float sums over blocks of 64 pixels, double across blocks.
+template <bool kDot>
+void branch_sums(const float* dy, const float* y1, const float* pwc2, const float* low, const Plan& s,
+                 double* out) {
+  const int64_t c = s.c, l = s.l, cp = c - l;
+  const bool par = s.rows() * c >= kParallelMin;
+  const int64_t threads = par ? omp_get_max_threads() : 1;
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(s.p, (threads + s.n - 1) / std::max<int64_t>(s.n, 1)));
+  std::vector<double> partial(static_cast<size_t>(s.n * chunks * 2 * c), 0.0);
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t t = 0; t < s.n * chunks; ++t) {
+    const int64_t i = t / chunks, k = t % chunks;
+    const int64_t p0 = s.p * k / chunks, p1 = s.p * (k + 1) / chunks;
+    double* acc = partial.data() + t * 2 * c;
+    std::vector<float> block(2 * c, 0.f);
+    float* b1 = block.data();
+    float* b2 = b1 + c;
+    int count = 0;
+    for (int64_t q = p0; q < p1; ++q) {
+      const int64_t r = i * s.p + q;
+      const float* g = kDot ? dy + r * c : nullptr;
+      const float* a1 = y1 + r * c;
+      const float* ap = pwc2 + r * cp;
+      const float* al = low + r * l;
+      for (int64_t ch = 0; ch < c; ++ch) b1[ch] += kDot ? g[ch] * a1[ch] : a1[ch];
+      for (int64_t ch = 0; ch < cp; ++ch) b2[ch] += kDot ? g[ch] * ap[ch] : ap[ch];
+      for (int64_t ch = 0; ch < l; ++ch) b2[cp + ch] += kDot ? g[cp + ch] * al[ch] : al[ch];
+      if (++count == 64) {
+        for (int64_t j = 0; j < 2 * c; ++j) { acc[j] += block[j]; block[j] = 0.f; }
+        count = 0;
+      }
+    }
+    for (int64_t j = 0; j < 2 * c; ++j) acc[j] += block[j];
+  }
+  for (int64_t i = 0; i < s.n; ++i) {
+    for (int64_t j = 0; j < 2 * c; ++j) {
+      double v = 0;
+      for (int64_t k = 0; k < chunks; ++k) v += partial[static_cast<size_t>((i * chunks + k) * 2 * c + j)];
+      out[i * 2 * c + j] = v;
+    }
+  }
+}
+
+}  // namespace
+
+napi_value cru_fuse(napi_env env, const Args& a) {
+  Span<float> y1s = a.f32(0, "y1"), pwc2s = a.f32(1, "pwc2"), lows = a.f32(2, "low"), ys = a.f32(3, "y"),
+              betas = a.f32(4, "beta");
+  const Plan s = read_plan(a, 5, y1s, pwc2s, lows);
+  const int fusion = static_cast<int>(a.integer(9, "fusion", 0, kFusions - 1));
+  expect_length(a, ys, s.rows() * s.c, "y", "[n, p, c]");
+  expect_length(a, betas, s.n * 2 * s.c, "beta", "[n, 2c]");
+  const int64_t c = s.c, l = s.l, cp = c - l;
+  // Pass 1: the pooled branches (Eq. 7) and β (Eq. 8).
+  std::vector<double> sums(static_cast<size_t>(s.n * 2 * c));
+  branch_sums<false>(nullptr, y1s.data, pwc2s.data, lows.data, s, sums.data());
+  float* beta = betas.data;
+  for (int64_t i = 0; i < s.n; ++i) {
+    const double* S = sums.data() + i * 2 * c;
+    float* b = beta + i * 2 * c;
+    if (fusion == kPairwise) {
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const double b1 = 1.0 / (1.0 + std::exp(-(S[ch] - S[c + ch]) / s.p));
+        b[ch] = static_cast<float>(b1);
+        b[c + ch] = static_cast<float>(1.0 - b1);
+      }
+    } else {
+      double top = S[0] / s.p, total = 0;
+      for (int64_t j = 1; j < 2 * c; ++j) top = std::max(top, S[j] / s.p);
+      std::vector<double> e(2 * c);
+      for (int64_t j = 0; j < 2 * c; ++j) total += e[j] = std::exp(S[j] / s.p - top);
+      for (int64_t j = 0; j < 2 * c; ++j) b[j] = static_cast<float>(e[j] / total);
+    }
+  }
+  // Pass 2: y = β1·Y1 + β2·Y2 (Eq. 9).
+  const float *y1 = y1s.data, *pwc2 = pwc2s.data, *low = lows.data;
+  float* y = ys.data;
+#pragma omp parallel for schedule(static) if (s.rows() * c >= kParallelMin)
+  for (int64_t r = 0; r < s.rows(); ++r) {
+    const float* b1 = beta + (r / s.p) * 2 * c;
+    const float* b2 = b1 + c;
+    const float* a1 = y1 + r * c;
+    const float* ap = pwc2 + r * cp;
+    const float* al = low + r * l;
+    float* o = y + r * c;
+    for (int64_t ch = 0; ch < cp; ++ch) o[ch] = b1[ch] * a1[ch] + b2[ch] * ap[ch];
+    for (int64_t ch = 0; ch < l; ++ch) o[cp + ch] = b1[cp + ch] * a1[cp + ch] + b2[cp + ch] * al[ch];
+  }
+  return undefined(env);
+}
+
+napi_value cru_fuse_grad(napi_env env, const Args& a) {
+  Span<float> dys = a.f32(0, "dy"), dbetas = a.f32(1, "dbeta"), y1s = a.f32(2, "y1"),
+              pwc2s = a.f32(3, "pwc2"), lows = a.f32(4, "low"), betas = a.f32(5, "beta"), dy1s = a.f32(6, "dy1"),
+              dpwc2s = a.f32(7, "dpwc2"), dlows = a.f32(8, "dlow");
+  const Plan s = read_plan(a, 9, y1s, pwc2s, lows);
+  const int fusion = static_cast<int>(a.integer(13, "fusion", 0, kFusions - 1));
+  expect_length(a, dys, s.rows() * s.c, "dy", "[n, p, c]");
+  expect_length(a, dbetas, s.n * 2 * s.c, "dbeta", "[n, 2c]");
+  expect_length(a, betas, s.n * 2 * s.c, "beta", "[n, 2c]");
+  expect_length(a, dy1s, s.rows() * s.c, "dy1", "[n, p, c]");
+  expect_length(a, dpwc2s, s.rows() * (s.c - s.l), "dpwc2", "[n, p, c − l]");
+  expect_length(a, dlows, s.rows() * s.l, "dlow", "[n, p, l]");
+  const int64_t c = s.c, l = s.l, cp = c - l;
+  // Pass 1: g = Σ_p dy·[Y1 | Y2] + dβ, then dS/p through the softmax Jacobian, kept in `spread`.
+  std::vector<double> g(static_cast<size_t>(s.n * 2 * c));
+  branch_sums<true>(dys.data, y1s.data, pwc2s.data, lows.data, s, g.data());
+  const float* beta = betas.data;
+  std::vector<float> spread(static_cast<size_t>(s.n * 2 * c));
+  for (int64_t i = 0; i < s.n; ++i) {
+    double* gi = g.data() + i * 2 * c;
+    const float* b = beta + i * 2 * c;
+    float* d = spread.data() + i * 2 * c;
+    for (int64_t j = 0; j < 2 * c; ++j) gi[j] += dbetas.data[i * 2 * c + j];
+    if (fusion == kPairwise) {
+      for (int64_t ch = 0; ch < c; ++ch) {
+        const double ds1 = (gi[ch] - gi[c + ch]) * b[ch] * b[c + ch];
+        d[ch] = static_cast<float>(ds1 / s.p);
+        d[c + ch] = static_cast<float>(-ds1 / s.p);
+      }
+    } else {
+      double dot = 0;
+      for (int64_t j = 0; j < 2 * c; ++j) dot += b[j] * gi[j];
+      for (int64_t j = 0; j < 2 * c; ++j) d[j] = static_cast<float>(b[j] * (gi[j] - dot) / s.p);
+    }
+  }
+  // Pass 2: dY1 = β1·dy + dS1/p, dY2 = β2·dy + dS2/p.
+  const float* dy = dys.data;
+  float *dy1 = dy1s.data, *dpwc2 = dpwc2s.data, *dlow = dlows.data;
+#pragma omp parallel for schedule(static) if (s.rows() * c >= kParallelMin)
+  for (int64_t r = 0; r < s.rows(); ++r) {
+    const int64_t i = r / s.p;
+    const float* b1 = beta + i * 2 * c;
+    const float* b2 = b1 + c;
+    const float* d1 = spread.data() + i * 2 * c;
+    const float* d2 = d1 + c;
+    const float* gr = dy + r * c;
+    float* o1 = dy1 + r * c;
+    float* op = dpwc2 + r * cp;
+    float* ol = dlow + r * l;
+    for (int64_t ch = 0; ch < c; ++ch) o1[ch] = b1[ch] * gr[ch] + d1[ch];
+    for (int64_t ch = 0; ch < cp; ++ch) op[ch] = b2[ch] * gr[ch] + d2[ch];
+    for (int64_t ch = 0; ch < l; ++ch) ol[ch] = b2[cp + ch] * gr[cp + ch] + d2[cp + ch];
+  }
+  return undefined(env);
+}
+
+}  // namespace scconv
