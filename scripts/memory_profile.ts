@@ -1,0 +1,112 @@
+/**
+ * Where a training step's memory goes: one bench model, random data, on the native backend.
+ *
+ *   node --expose-gc --import tsx scripts/memory_profile.ts --model resnet20-scconv [--batch 128] [--steps 2] [--recompute]
+ *
+ * Prints (bytes in MB):
+ *   - the tensors the forward pass saves for the backward pass, by kernel name (each buffer counted
+ *     once, for the first kernel that saved it), and all tensor bytes alive when the forward ends;
+ *   - per training step (trainStep, as the trainer runs it): the most tensor bytes alive at any
+ *     moment (tfjs's own count, sampled at every new tensor), the native buffer pool's bytes, the
+ *     V8 heap, ArrayBuffer bytes and the process's RSS and peak RSS;
+ *   - the same peak with tf.variableGrads, which keeps everything to the end of the backward pass.
+ * Models as the bench names them: resnet20, resnet20-scconv, resnet56, resnet56-scconv, ...
+ */
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend';
+import { createResNet } from '../src/models/resnet';
+import { SgdMomentum } from '../src/train/sgd';
+import { trainStep } from '../src/train/step';
+
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : fallback);
+const modelName = flag('--model', 'resnet20-scconv');
+const batch = Number(flag('--batch', '128'));
+const steps = Number(flag('--steps', '2'));
+const recompute = argv.includes('--recompute');
+const MB = (b: number) => +(b / 2 ** 20).toFixed(1);
+
+interface TapeNode { kernelName: string; saved?: tf.Tensor[] }
+interface EngineInternals {
+  state: { activeTape: TapeNode[] | null; numBytes: number };
+  startTape(): void;
+  endTape(): void;
+  trackTensor(t: tf.Tensor, backend: unknown): void;
+}
+const engine = tf.engine() as unknown as EngineInternals;
+
+/** Run `f` and return the most tensor bytes alive at any new tensor during it. */
+function peakBytesDuring(f: () => Promise<unknown> | unknown): Promise<number> {
+  let peak = engine.state.numBytes;
+  const track = engine.trackTensor;
+  engine.trackTensor = function (this: EngineInternals, t, b) {
+    track.call(this, t, b);
+    peak = Math.max(peak, this.state.numBytes);
+  };
+  return Promise.resolve(f()).then(() => peak).finally(() => { engine.trackTensor = track; });
+}
+
+async function main(): Promise<void> {
+  const m = /^resnet(\d+)(-scconv)?$/.exec(modelName);
+  if (!m) throw new Error(`memory_profile expects --model resnet<depth>[-scconv] (e.g. resnet20-scconv), but received ${modelName}.`);
+  const spec = { depth: Number(m[1]), conv: m[2] ? 'scconv' as const : 'standard' as const };
+  await initBackend({ backend: 'native', threads: 2, log: null });
+  const model = createResNet({ depth: spec.depth, conv: spec.conv, seed: 0, scconv: { recompute } });
+  const x = tf.randomNormal([batch, 32, 32, 3]) as tf.Tensor4D;
+  const labels = Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10);
+  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat() as tf.Tensor2D;
+  const weights = tf.memory().numBytes;
+  console.log(JSON.stringify({ model: modelName, batch, recompute, weightsAndBatchMB: MB(weights) }));
+
+  // 1. What the forward pass saves for the backward pass.
+  engine.startTape();
+  let loss: tf.Tensor;
+  try {
+    loss = tf.tidy(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor));
+  } finally {
+    engine.endTape();
+  }
+  const tape = engine.state.activeTape ?? [];
+  engine.state.activeTape = null;
+  const seen = new Set<tf.DataId>();
+  const byKernel = new Map<string, { MB: number; tensors: number }>();
+  for (const node of tape) {
+    for (const t of node.saved ?? []) {
+      if (seen.has(t.dataId)) continue;
+      seen.add(t.dataId);
+      const row = byKernel.get(node.kernelName) ?? { MB: 0, tensors: 0 };
+      row.MB += t.size * 4 / 2 ** 20;
+      row.tensors++;
+      byKernel.set(node.kernelName, row);
+    }
+  }
+  const rows = [...byKernel.entries()].sort((a, b) => b[1].MB - a[1].MB);
+  const savedMB = rows.reduce((s, [, r]) => s + r.MB, 0);
+  console.log(JSON.stringify({ afterForward: { tensorsMB: MB(tf.memory().numBytes - weights), savedForBackwardMB: +savedMB.toFixed(1), tapeNodes: tape.length } }));
+  for (const [name, r] of rows.filter(([, r]) => r.MB >= 0.05)) console.log(`  saved by ${name.padEnd(22)} ${r.MB.toFixed(1).padStart(8)} MB  ${String(r.tensors).padStart(5)} tensors`);
+  for (const node of tape) tf.dispose(node.saved ?? []);
+  loss!.dispose();
+
+  // 2. Training steps as the trainer runs them, then one with tf.variableGrads for comparison.
+  const opt = new SgdMomentum(model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable, decay: true })), 0.9, 5e-4);
+  const backend = tf.backend() as unknown as { pool?: { bytes: number } };
+  for (let s = 0; s < steps; s++) {
+    const peak = await peakBytesDuring(() => trainStep(model, opt, x, y, labels, 0.1));
+    const mem = process.memoryUsage();
+    console.log(JSON.stringify({
+      step: s + 1, peakTensorsMB: MB(peak), poolMB: MB(backend.pool?.bytes ?? 0), heapMB: MB(mem.heapUsed),
+      arrayBuffersMB: MB(mem.arrayBuffers), rssMB: MB(mem.rss), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+    }));
+  }
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const stockPeak = await peakBytesDuring(() => {
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  console.log(JSON.stringify({ tfVariableGradsPeakTensorsMB: MB(stockPeak) }));
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.stack : e);
+  process.exit(1);
+});
