@@ -149,7 +149,7 @@ export function frugalVariableGrads(f: () => tf.Scalar, vars: tf.Variable[]):
     const nodes = nodesFromXsToY(tape, xs, value);
     const onPath = new Set(nodes.map((n) => n.id));
     for (const node of tape) if (!onPath.has(node.id)) tf.dispose(node.saved ?? []);
-    const grads = tf.tidy('backward', () => backpropagate(nodes, xs, value));
+    const grads = tf.tidy('backward', () => backpropagate(nodes, xs, value) as tf.TensorContainer) as (tf.Tensor | null)[];
     if (grads.every((g) => g == null)) {
       throw new ValueError('frugalVariableGrads expects f to depend on at least one of the variables, but it depends on none.');
     }
