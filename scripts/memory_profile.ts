@@ -4,10 +4,12 @@
  *   node --expose-gc --import tsx scripts/memory_profile.ts --model resnet20-scconv [--batch 128] [--steps 2] [--recompute]
  *
  * Prints (bytes in MB):
- *   - the tensors the forward pass saves for the backward pass, by kernel name (each buffer counted
- *     once, for the first kernel that saved it), and all tensor bytes alive when the forward ends;
+ *   - the tensors the forward pass saves for the backward pass, by kernel name: each buffer counted
+ *     once for the first kernel that saved it ("first"), and the buffers only kernels of that name
+ *     saved ("only": what not saving them would free); all tensor bytes alive when the forward ends;
  *   - per training step (trainStep, as the trainer runs it): the most tensor bytes alive at any
- *     moment (tfjs's own count, sampled at every new tensor), the native buffer pool's bytes, the
+ *     moment (tfjs's own count, sampled at every new tensor; it counts a buffer shared by several
+ *     tensors, e.g. the native backend's shared zeros, once per tensor, so it can exceed RSS), the native buffer pool's bytes, the
  *     V8 heap, ArrayBuffer bytes and the process's RSS and peak RSS;
  *   - the same peak with tf.variableGrads, which keeps everything to the end of the backward pass.
  * Models as the bench names them: resnet20, resnet20-scconv, resnet56, resnet56-scconv, ...
@@ -68,22 +70,33 @@ async function main(): Promise<void> {
   }
   const tape = engine.state.activeTape ?? [];
   engine.state.activeTape = null;
-  const seen = new Set<tf.DataId>();
-  const byKernel = new Map<string, { MB: number; tensors: number }>();
+  // Each saved buffer once: its bytes and the kernels that saved it. "first" charges it to the first
+  // kernel that saved it; "only" counts buffers no other kernel saved (what not saving would free).
+  const buffers = new Map<tf.DataId, { bytes: number; kernels: Set<string>; first: string }>();
   for (const node of tape) {
     for (const t of node.saved ?? []) {
-      if (seen.has(t.dataId)) continue;
-      seen.add(t.dataId);
-      const row = byKernel.get(node.kernelName) ?? { MB: 0, tensors: 0 };
-      row.MB += t.size * 4 / 2 ** 20;
-      row.tensors++;
-      byKernel.set(node.kernelName, row);
+      const b = buffers.get(t.dataId) ?? { bytes: t.size * 4, kernels: new Set<string>(), first: node.kernelName };
+      b.kernels.add(node.kernelName);
+      buffers.set(t.dataId, b);
     }
   }
-  const rows = [...byKernel.entries()].sort((a, b) => b[1].MB - a[1].MB);
-  const savedMB = rows.reduce((s, [, r]) => s + r.MB, 0);
-  console.log(JSON.stringify({ afterForward: { tensorsMB: MB(tf.memory().numBytes - weights), savedForBackwardMB: +savedMB.toFixed(1), tapeNodes: tape.length } }));
-  for (const [name, r] of rows.filter(([, r]) => r.MB >= 0.05)) console.log(`  saved by ${name.padEnd(22)} ${r.MB.toFixed(1).padStart(8)} MB  ${String(r.tensors).padStart(5)} tensors`);
+  const byKernel = new Map<string, { first: number; only: number; tensors: number }>();
+  for (const b of buffers.values()) {
+    for (const k of b.kernels) {
+      const row = byKernel.get(k) ?? { first: 0, only: 0, tensors: 0 };
+      row.tensors++;
+      if (k === b.first) row.first += b.bytes;
+      if (b.kernels.size === 1) row.only += b.bytes;
+      byKernel.set(k, row);
+    }
+  }
+  const rows = [...byKernel.entries()].sort((a, b) => b[1].first - a[1].first);
+  const savedBytes = [...buffers.values()].reduce((s, b) => s + b.bytes, 0);
+  console.log(JSON.stringify({ afterForward: { tensorsMB: MB(tf.memory().numBytes - weights), savedForBackwardMB: MB(savedBytes), tapeNodes: tape.length } }));
+  console.log('  saved by kernel               first MB    only MB  tensors');
+  for (const [name, r] of rows.filter(([, r]) => r.first + r.only >= 0.05 * 2 ** 20)) {
+    console.log(`  ${name.padEnd(26)} ${MB(r.first).toFixed(1).padStart(9)} ${MB(r.only).toFixed(1).padStart(10)} ${String(r.tensors).padStart(8)}`);
+  }
   for (const node of tape) tf.dispose(node.saved ?? []);
   loss!.dispose();
 

@@ -5,6 +5,7 @@
  *   npm run bench -- --vs-pytorch                   # + ../shared/bench/torch_resnet_bench.py, ratio = ours / PyTorch
  *   npm run bench -- --models resnet20 --steps 5 --batch 64 --profile   # per-kernel times, native fallbacks (--profile-shapes: per shape)
  *   npm run bench -- --inference                    # forward only, batch 1 and 128
+ *   npm run bench -- --models resnet20-scconv --recompute   # SCConv recomputes SRU/CRU in the backward pass
  *
  * Each model runs in its own process (a clean peak RSS), one after another; with --vs-pytorch the
  * PyTorch script runs right after ours for the same model with the same batch, steps and threads,
@@ -51,13 +52,15 @@ export interface BenchOptions {
   /** Profile per kernel and output shape. */
   profileShapes: boolean;
   inference: boolean;
+  /** SCConv layers recompute SRU/CRU in the backward pass (less memory, more time). */
+  recompute: boolean;
   backend?: string;
 }
 
 function parseArgs(argv: string[]): BenchOptions & { worker?: string } {
   const o: BenchOptions & { worker?: string } = {
     models: Object.keys(BENCH_MODELS).filter((m) => BENCH_MODELS[m].torch), batch: 128, steps: 10, warmup: 3, threads: 2,
-    vsPytorch: false, profile: false, profileShapes: false, inference: false,
+    vsPytorch: false, profile: false, profileShapes: false, inference: false, recompute: false,
   };
   const int = (flag: string, v: string | undefined) => {
     const n = Number(v);
@@ -76,8 +79,9 @@ function parseArgs(argv: string[]): BenchOptions & { worker?: string } {
     else if (a === '--profile') o.profile = true;
     else if (a === '--profile-shapes') o.profile = o.profileShapes = true;
     else if (a === '--inference') o.inference = true;
+    else if (a === '--recompute') o.recompute = true;
     else if (a === '--worker') o.worker = argv[++i];
-    else throw new ValueError(`bench expects flags --models, --batch, --steps, --warmup, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference, but received ${JSON.stringify(a)}.`);
+    else throw new ValueError(`bench expects flags --models, --batch, --steps, --warmup, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference, --recompute, but received ${JSON.stringify(a)}.`);
   }
   for (const m of o.models) {
     if (!(m in BENCH_MODELS)) throw new ValueError(`bench expects --models from ${Object.keys(BENCH_MODELS).join(', ')}, but received ${JSON.stringify(m)}.`);
@@ -126,10 +130,11 @@ function printFallbacks(modelName: string): void {
 async function runWorker(modelName: string, o: BenchOptions): Promise<Record<string, unknown>> {
   const chosen = await initBackend({ backend: o.backend, threads: o.threads, log: null });
   const spec = BENCH_MODELS[modelName];
-  const model = createResNet({ depth: spec.depth, conv: spec.conv, placement: spec.placement, seed: 0 });
+  const model = createResNet({ depth: spec.depth, conv: spec.conv, placement: spec.placement, seed: 0,
+    scconv: o.recompute ? { recompute: true } : undefined });
   const profile = o.profile ? instrumentKernels(tf.getBackend(), o.profileShapes) : null;
   const result: Record<string, unknown> = {
-    model: modelName, backend: chosen.name, threads: o.threads, batch: o.batch,
+    model: modelName, backend: chosen.name, threads: o.threads, batch: o.batch, ...(o.recompute ? { recompute: true } : {}),
     // Trainable weights only, as PyTorch's count (countParams() adds BatchNorm's moving statistics).
     params: model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0),
   };

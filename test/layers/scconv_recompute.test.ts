@@ -7,7 +7,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { SCConv, type SCConvLayerArgs } from '../../src/index';
+import { createModel } from '../../src/models/registry';
+import { parseTrainArgs } from '../../src/train/args';
 import { frugalVariableGrads } from '../../src/train/backprop';
+import { resolveConfig } from '../../src/train/config';
+import { buildModel } from '../../src/train/train';
+
+const recomputeFlags = (model: tf.LayersModel) => model.layers.filter((l) => l instanceof SCConv).map((l) => (l as SCConv).recompute);
 
 /** max |a − b| / max(|b|, 1e-3), elementwise over the whole tensor. */
 function relError(a: tf.Tensor, b: tf.Tensor): number {
@@ -70,4 +76,17 @@ describe('SCConv recompute (cpu)', () => {
     assert.equal(new SCConv({}).getConfig().recompute, false);
     assert.throws(() => new SCConv({recompute: 'yes' as unknown as boolean}), /recompute to be true or false.*"yes"/);
   });
+
+  it('reaches every SCConv of a model from the trainer flag --scconv-recompute and from the model registry', () => {
+    const c = resolveConfig({...parseTrainArgs(['--scconv-recompute', '--depth', '8', '--width', '8']).config});
+    assert.equal(c.scconvRecompute, true);
+    assert.equal(resolveConfig({}).scconvRecompute, false);
+    const trained = buildModel(c);
+    assert.deepEqual(recomputeFlags(trained), [true, true, true]);
+    const registered = createModel('resnet20_scconv', {scconv: {recompute: true}});
+    assert.deepEqual(new Set(recomputeFlags(registered)), new Set([true]));
+    assert.deepEqual(new Set(recomputeFlags(createModel('resnet20_scconv'))), new Set([false]));
+    tf.dispose([trained, registered].flatMap((m) => m.weights.map((w) => w.read())));
+  });
 });
+
