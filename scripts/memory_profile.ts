@@ -6,10 +6,10 @@
  * Prints (bytes in MB):
  *   - the tensors the forward pass saves for the backward pass, by kernel name: each buffer counted
  *     once for the first kernel that saved it ("first"), and the buffers only kernels of that name
- *     saved ("only": what not saving them would free); all tensor bytes alive when the forward ends;
- *   - per training step (trainStep, as the trainer runs it): the most tensor bytes alive at any
- *     moment (tfjs's own count, sampled at every new tensor; it counts a buffer shared by several
- *     tensors, e.g. the native backend's shared zeros, once per tensor, so it can exceed RSS), the native buffer pool's bytes, the
+ *     saved ("only": what not saving them would free); all buffer bytes alive when the forward ends;
+ *   - per training step (trainStep, as the trainer runs it): the most tensor buffer bytes alive at
+ *     any moment (each tfjs data id once; tf.memory().numBytes counts every tensor, so a reshape or
+ *     a saved clone counts its buffer again), the native buffer pool's bytes, the
  *     V8 heap, ArrayBuffer bytes and the process's RSS and peak RSS;
  *   - the same peak with tf.variableGrads, which keeps everything to the end of the backward pass.
  * Models as the bench names them: resnet20, resnet20-scconv, resnet56, resnet56-scconv, ...
@@ -30,22 +30,37 @@ const MB = (b: number) => +(b / 2 ** 20).toFixed(1);
 
 interface TapeNode { kernelName: string; saved?: tf.Tensor[] }
 interface EngineInternals {
-  state: { activeTape: TapeNode[] | null; numBytes: number };
+  state: { activeTape: TapeNode[] | null; tensorInfo: WeakMap<tf.DataId, { bytes: number }> };
   startTape(): void;
   endTape(): void;
   trackTensor(t: tf.Tensor, backend: unknown): void;
+  removeDataId(dataId: tf.DataId, backend: unknown): void;
 }
 const engine = tf.engine() as unknown as EngineInternals;
 
-/** Run `f` and return the most tensor bytes alive at any new tensor during it. */
-function peakBytesDuring(f: () => Promise<unknown> | unknown): Promise<number> {
-  let peak = engine.state.numBytes;
-  const track = engine.trackTensor;
-  engine.trackTensor = function (this: EngineInternals, t, b) {
-    track.call(this, t, b);
-    peak = Math.max(peak, this.state.numBytes);
-  };
-  return Promise.resolve(f()).then(() => peak).finally(() => { engine.trackTensor = track; });
+/**
+ * Bytes of tensor buffers alive, each data id once (tf.memory().numBytes counts every tensor, so a
+ * reshape or a clone saved for the backward pass counts its buffer again), and the most since `reset`.
+ */
+const buffers = { live: 0, peak: 0, reset() { this.peak = this.live; } };
+const track = engine.trackTensor;
+engine.trackTensor = function (this: EngineInternals, t, b) {
+  const fresh = !this.state.tensorInfo.has(t.dataId);
+  track.call(this, t, b);
+  if (fresh) buffers.peak = Math.max(buffers.peak, buffers.live += this.state.tensorInfo.get(t.dataId)!.bytes);
+};
+const removeDataId = engine.removeDataId;
+engine.removeDataId = function (this: EngineInternals, dataId, b) {
+  const info = this.state.tensorInfo.get(dataId);
+  removeDataId.call(this, dataId, b);
+  if (info && !this.state.tensorInfo.has(dataId)) buffers.live -= info.bytes;
+};
+
+/** Run `f` and return the most buffer bytes alive during it. */
+async function peakBytesDuring(f: () => Promise<unknown> | unknown): Promise<number> {
+  buffers.reset();
+  await f();
+  return buffers.peak;
 }
 
 async function main(): Promise<void> {
@@ -57,7 +72,7 @@ async function main(): Promise<void> {
   const x = tf.randomNormal([batch, 32, 32, 3]) as tf.Tensor4D;
   const labels = Int32Array.from({ length: batch }, (_, i) => (i * 7) % 10);
   const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat() as tf.Tensor2D;
-  const weights = tf.memory().numBytes;
+  const weights = buffers.live;
   console.log(JSON.stringify({ model: modelName, batch, recompute, weightsAndBatchMB: MB(weights) }));
 
   // 1. What the forward pass saves for the backward pass.
@@ -72,16 +87,16 @@ async function main(): Promise<void> {
   engine.state.activeTape = null;
   // Each saved buffer once: its bytes and the kernels that saved it. "first" charges it to the first
   // kernel that saved it; "only" counts buffers no other kernel saved (what not saving would free).
-  const buffers = new Map<tf.DataId, { bytes: number; kernels: Set<string>; first: string }>();
+  const savers = new Map<tf.DataId, { bytes: number; kernels: Set<string>; first: string }>();
   for (const node of tape) {
     for (const t of node.saved ?? []) {
-      const b = buffers.get(t.dataId) ?? { bytes: t.size * 4, kernels: new Set<string>(), first: node.kernelName };
+      const b = savers.get(t.dataId) ?? { bytes: t.size * 4, kernels: new Set<string>(), first: node.kernelName };
       b.kernels.add(node.kernelName);
-      buffers.set(t.dataId, b);
+      savers.set(t.dataId, b);
     }
   }
   const byKernel = new Map<string, { first: number; only: number; tensors: number }>();
-  for (const b of buffers.values()) {
+  for (const b of savers.values()) {
     for (const k of b.kernels) {
       const row = byKernel.get(k) ?? { first: 0, only: 0, tensors: 0 };
       row.tensors++;
@@ -91,8 +106,8 @@ async function main(): Promise<void> {
     }
   }
   const rows = [...byKernel.entries()].sort((a, b) => b[1].first - a[1].first);
-  const savedBytes = [...buffers.values()].reduce((s, b) => s + b.bytes, 0);
-  console.log(JSON.stringify({ afterForward: { tensorsMB: MB(tf.memory().numBytes - weights), savedForBackwardMB: MB(savedBytes), tapeNodes: tape.length } }));
+  const savedBytes = [...savers.values()].reduce((s, b) => s + b.bytes, 0);
+  console.log(JSON.stringify({ afterForward: { buffersMB: MB(buffers.live - weights), savedForBackwardMB: MB(savedBytes), tapeNodes: tape.length } }));
   console.log('  saved by kernel               first MB    only MB  tensors');
   for (const [name, r] of rows.filter(([, r]) => r.first + r.only >= 0.05 * 2 ** 20)) {
     console.log(`  ${name.padEnd(26)} ${MB(r.first).toFixed(1).padStart(9)} ${MB(r.only).toFixed(1).padStart(10)} ${String(r.tensors).padStart(8)}`);
@@ -107,7 +122,7 @@ async function main(): Promise<void> {
     const peak = await peakBytesDuring(() => trainStep(model, opt, x, y, labels, 0.1));
     const mem = process.memoryUsage();
     console.log(JSON.stringify({
-      step: s + 1, peakTensorsMB: MB(peak), poolMB: MB(backend.pool?.bytes ?? 0), heapMB: MB(mem.heapUsed),
+      step: s + 1, peakBuffersMB: MB(peak), poolMB: MB(backend.pool?.bytes ?? 0), heapMB: MB(mem.heapUsed),
       arrayBuffersMB: MB(mem.arrayBuffers), rssMB: MB(mem.rss), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     }));
   }
@@ -116,7 +131,7 @@ async function main(): Promise<void> {
     const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
     tf.dispose([value, ...Object.values(grads)]);
   });
-  console.log(JSON.stringify({ tfVariableGradsPeakTensorsMB: MB(stockPeak) }));
+  console.log(JSON.stringify({ tfVariableGradsPeakBuffersMB: MB(stockPeak) }));
 }
 
 main().catch((e) => {
