@@ -5,6 +5,7 @@
  *   npm run bench -- --vs-pytorch                   # + scripts/torch_bench.py (PyTorch): images/s, peak RSS, ours ÷ PyTorch
  *   npm run bench -- --inference [--vs-pytorch]     # forward only, batch 1 and --batch, each in its own process
  *   npm run bench -- --models resnet20 --steps 5 --batch 64 --profile   # per-kernel times, native fallbacks (--profile-shapes: per shape)
+ *   npm run bench -- --models resnet20-scconv --recompute   # SCConv recomputes SRU/CRU in the backward pass
  *
  * Fields of a line (docs/performance.md has the full list): `imagesPerSec` and `peakRssMB` (training)
  * or `inference: {"1": {imagesPerSec, msPerBatch, peakRssMB}, "128": {...}}`; for every model that
@@ -61,6 +62,8 @@ export interface BenchOptions {
   /** Profile per kernel and output shape. */
   profileShapes: boolean;
   inference: boolean;
+  /** SCConv layers recompute SRU/CRU in the backward pass (less memory, more time). */
+  recompute: boolean;
   backend?: string;
 }
 
@@ -71,12 +74,12 @@ interface WorkerTask {
   inferenceBatch?: number;
 }
 
-const FLAGS = '--models, --batch, --steps, --warmup, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference';
+const FLAGS = '--models, --batch, --steps, --warmup, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference, --recompute';
 
 export function parseArgs(argv: string[]): BenchOptions & { worker?: WorkerTask } {
   const o: BenchOptions & { worker?: WorkerTask } = {
     models: Object.keys(BENCH_MODELS).filter((m) => BENCH_MODELS[m].torch), batch: 128, steps: 10, warmup: 3, threads: 2,
-    vsPytorch: false, profile: false, profileShapes: false, inference: false,
+    vsPytorch: false, profile: false, profileShapes: false, inference: false, recompute: false,
   };
   let workerBatch: number | undefined;
   const value = (flag: string, v: string | undefined): string => {
@@ -100,6 +103,7 @@ export function parseArgs(argv: string[]): BenchOptions & { worker?: WorkerTask 
     else if (a === '--profile') o.profile = true;
     else if (a === '--profile-shapes') o.profile = o.profileShapes = true;
     else if (a === '--inference') o.inference = true;
+    else if (a === '--recompute') o.recompute = true;
     else if (a === '--worker') o.worker = { model: value(a, argv[++i]) };
     else if (a === '--worker-batch') workerBatch = int(a, argv[++i]);
     else throw new ValueError(`bench expects flags ${FLAGS}, but received ${JSON.stringify(a)}.`);
@@ -222,10 +226,11 @@ function printFallbacks(modelName: string): void {
 async function runWorker(task: WorkerTask, o: BenchOptions): Promise<BenchResult> {
   const chosen = await initBackend({ backend: o.backend, threads: o.threads, log: null });
   const spec = BENCH_MODELS[task.model];
-  const model = createResNet({ depth: spec.depth, conv: spec.conv, placement: spec.placement, seed: 0 });
+  const model = createResNet({ depth: spec.depth, conv: spec.conv, placement: spec.placement, seed: 0,
+    scconv: o.recompute ? { recompute: true } : undefined });
   const profile = o.profile ? instrumentKernels(tf.getBackend(), o.profileShapes) : null;
   const result: BenchResult = {
-    model: task.model, backend: chosen.name, threads: o.threads, batch: task.inferenceBatch ?? o.batch,
+    model: task.model, backend: chosen.name, threads: o.threads, batch: task.inferenceBatch ?? o.batch, ...(o.recompute ? { recompute: true } : {}),
     // Trainable weights only, as PyTorch's count (countParams() adds BatchNorm's moving statistics).
     params: model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0),
     steps: o.steps,

@@ -20,6 +20,12 @@
  * projection *first* would discard them unseen). Extra cost: C·filters weights and
  * H'·W'·C·filters multiply-adds. Variant 'sru' needs no adapter: its k×k conv maps C → filters
  * with the stride itself, as the standard conv it keeps would.
+ *
+ * `recompute: true` trades time for memory (the tip of the seed blog): the forward pass keeps only
+ * the SCConv's input for the backward pass, not the SRU/CRU intermediates (gates, branches, their
+ * products: about a dozen full-size tensors per layer); the backward pass runs the SRU/CRU forward
+ * again under a gradient tape and returns its gradients (see `recomputed`). The adapter's
+ * projection stays outside and is kept as usual. Outputs and gradients are the same either way.
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect, ValueError } from '../errors';
@@ -41,6 +47,42 @@ export declare interface SCConvLayerArgs extends SRULayerArgs, CRULayerArgs {
   strides?: number;
   /** Which units and in which arrangement (ablation variants). Defaults to 'sru-cru' (SCConv). */
   parts?: SCConvParts;
+  /** Keep only the input for the backward pass and recompute SRU/CRU there (less memory, more time). Defaults to false. */
+  recompute?: boolean;
+}
+
+/** The engine state that a gradient computation inside a backward pass must leave as it found it. */
+interface TapeState { state: { activeTape: unknown } }
+
+/**
+ * `core(x)` whose backward pass recomputes it: the forward runs `core` untaped and saves only x;
+ * the backward runs `core` again under a tape and differentiates it with respect to x and every
+ * weight in `weights` (the tensors `core` reads; they must be its tape inputs so that they get
+ * their gradients). tfjs's tf.customGrad gives gradients only to its explicit inputs, hence the
+ * weights are passed in even though `core` reads them itself.
+ */
+function recomputed(core: (x: tf.Tensor4D) => tf.Tensor4D, x: tf.Tensor4D, weights: tf.Tensor[]): tf.Tensor4D {
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    save([args[0] as tf.Tensor]);
+    return {
+      value: core(args[0] as tf.Tensor4D),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        // A gradient computation started here replaces the engine's active tape (tfjs-core 4.22
+        // engine.gradients) and nulls it when done; the outer backward pass still needs it.
+        const engine = tf.engine() as unknown as TapeState;
+        const outerTape = engine.state.activeTape;
+        try {
+          const xs = [saved[0], ...weights];
+          const {grads} = tf.engine().gradients(() => core(saved[0] as tf.Tensor4D), xs, dy, true);
+          return grads.map((g, i) => g ?? tf.zerosLike(xs[i]));
+        } finally {
+          engine.state.activeTape = outerTape;
+        }
+      },
+    };
+  });
+  return f(x, ...weights) as tf.Tensor4D;
 }
 
 /** SCConv layer: `[N, H, W, C] → [N, H/s, W/s, filters]` (`[N, H, W, C]` by default). */
@@ -50,6 +92,7 @@ export class SCConv extends tf.layers.Layer {
   readonly parts: SCConvParts;
   readonly filters: number | null;
   readonly strides: number;
+  readonly recompute: boolean;
   /** The sub-layers this variant has (null where `parts` leaves one out); read them through `sru`/`cru`. */
   readonly sruLayer: SRU | null;
   readonly cruLayer: CRU | null;
@@ -67,6 +110,8 @@ export class SCConv extends tf.layers.Layer {
       `parts to be one of ${SCCONV_PARTS.map((p) => `'${p}'`).join(', ')}`, this.parts);
     this.filters = args.filters == null ? null : args.filters;
     this.strides = args.strides == null ? 1 : args.strides;
+    this.recompute = args.recompute == null ? false : args.recompute;
+    expect(typeof this.recompute === 'boolean', 'SCConv', 'recompute to be true or false', this.recompute);
     expect(this.filters == null || (Number.isInteger(this.filters) && this.filters > 0), 'SCConv',
       'filters to be a positive integer (or left out to keep the input channels)', this.filters);
     expectStrides(this.strides, 'SCConv');
@@ -135,12 +180,19 @@ export class SCConv extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
-      const y = this.core(singleInput(inputs), kwargs);
+      const x = singleInput(inputs);
+      const y = this.recompute ? recomputed((t) => this.core(t, kwargs), x, this.coreWeights()) : this.core(x, kwargs);
       if (!this.projection) return y;
       // A strided 1×1 conv keeps pixels 0, s, 2s, … (tf.stridedSlice would, but has no gradient).
       const kernel = this.projection.read() as tf.Tensor4D;
       return this.strides === 1 ? pointwiseConv(y, kernel) : tf.conv2d(y, kernel, this.strides, 'same');
     });
+  }
+
+  /** The weights `core` reads: the units' and, for 'sru', the k×k conv's (not the adapter's projection). */
+  private coreWeights(): tf.Tensor[] {
+    const units = [this.sruLayer, this.cruLayer].flatMap((u) => u ? u.trainableWeights : []);
+    return [...units, ...(this.convKernel ? [this.convKernel] : [])].map((w) => w.read());
   }
 
   /** SRU's importance map and gates {w, W1, W2} for input x (for 'cru-sru': on CRU(x), the SRU's input). */
@@ -178,7 +230,7 @@ export class SCConv extends tf.layers.Layer {
   override getConfig(): tf.serialization.ConfigDict {
     const config: tf.serialization.ConfigDict = {
       ...this.unitOptions, ...this.sruLayer?.options, ...this.cruLayer?.options,  // the live values (threshold may change)
-      parts: this.parts, filters: this.filters, strides: this.strides,
+      parts: this.parts, filters: this.filters, strides: this.strides, recompute: this.recompute,
     };
     Object.assign(config, super.getConfig());
     return config;

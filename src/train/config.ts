@@ -20,6 +20,7 @@ export interface TrainConfig {
   fusion: 'pairwise' | 'global'; // CRU β: Eq. 6 per channel pair, or softmax over all 2C channels
   threshold: number; // SRU gate threshold (Eq. 3)
   scconvParts: SCConvParts; // ablation variant: 'sru-cru' (SCConv), 'sru', 'cru', 'cru-sru', 'parallel'
+  scconvRecompute: boolean; // SCConv keeps only its input and recomputes SRU/CRU in the backward pass (less memory, more time)
   // data --------------------------------------------------------------------------------
   data: string; // CIFAR-10 folder or .tar.gz; '' = $SCCONV_DATA, then data/ cache, then download
   maxTrain: number; // train on the first N images (0 = all 50,000): quick runs
@@ -48,7 +49,7 @@ export interface TrainConfig {
 
 export const DEFAULT_CONFIG: Readonly<TrainConfig> = Object.freeze({
   depth: 20, width: 16, conv: 'scconv', placement: 'second', shortcut: 'B',
-  alpha: 0.5, gate: 'soft', fusion: 'pairwise', threshold: 0.5, scconvParts: 'sru-cru',
+  alpha: 0.5, gate: 'soft', fusion: 'pairwise', threshold: 0.5, scconvParts: 'sru-cru', scconvRecompute: false,
   data: '', maxTrain: 0, maxTest: 0, augment: true,
   epochs: 200, batch: 128, lr: 0.05, momentum: 0.9, weightDecay: 5e-4, decay: 'kernels', schedule: 'step', seed: 0,
   thresholdWarmup: false, sruOffEpochs: 0, standardEpochs: 0, betaBatch: 64, snapshots: true,
@@ -80,6 +81,7 @@ export const CONFIG_SPEC: { readonly [K in keyof TrainConfig]: FieldSpec } = {
   fusion: { type: 'enum', help: "CRU beta: Eq. 6 per channel pair, or softmax over all 2C channels", values: ['pairwise', 'global'] },
   threshold: { type: 'float', help: "SRU gate threshold (Eq. 3)", min: 0, max: 1, open: true },
   scconvParts: { type: 'enum', help: "ablation (Table 1 pattern): sru-cru = SCConv; sru = SRU + 3x3 conv; cru = CRU alone; cru-sru; parallel = SRU(x) + CRU(x)", values: SCCONV_PARTS },
+  scconvRecompute: { type: 'bool', help: "SCConv keeps only its input and recomputes SRU/CRU in the backward pass: less memory, more time (docs/performance.md)" },
   data: { type: 'string', help: "CIFAR-10 folder or .tar.gz ('' = $SCCONV_DATA, then data/, then download)" },
   maxTrain: { type: 'int', help: "train on the first N images (0 = all 50,000)", min: 0, max: 50000 },
   maxTest: { type: 'int', help: "evaluate on the first N test images (0 = all 10,000)", min: 0, max: 10000 },

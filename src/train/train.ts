@@ -96,7 +96,7 @@ const convAt = (c: TrainConfig, epoch: number) => (epoch < c.standardEpochs ? 's
 export function buildModel(c: TrainConfig, conv: TrainConfig['conv'] = c.conv): tf.LayersModel {
   return createResNet({
     depth: c.depth, width: c.width, conv, placement: c.placement, shortcut: c.shortcut, seed: c.seed,
-    scconv: { alpha: c.alpha, gate: c.gate, fusion: c.fusion, threshold: c.threshold, parts: c.scconvParts },
+    scconv: { alpha: c.alpha, gate: c.gate, fusion: c.fusion, threshold: c.threshold, parts: c.scconvParts, recompute: c.scconvRecompute },
   });
 }
 
