@@ -21,6 +21,7 @@
 //   mean_g(dx̂·x̂) = Σ_{c∈g} k_c·Q_c / K from the per-(sample, channel) sums P = Σ dz, Q = Σ dz·x̂.
 //   So dx = dx_gate + rstd·k·dz + e0 + ex·x with per-(sample, channel) constants e0, ex.
 
+#include "fast_math.h"
 #include "kernels.h"
 
 #include <omp.h>
@@ -62,27 +63,23 @@ std::vector<float> normalized_gamma(const float* gamma, int64_t c, double* sum) 
   return wg;
 }
 
-// Per-(sample, channel) sums over the pixels of two quantities that row(i, p, b1, b2) adds for
-// pixel p of sample i into b1[c], b2[c]: s1, s2 [n, c]. Each sample's pixels are cut into a number
-// of chunks fixed by the shape (so results do not depend on the thread count); a chunk adds 64
-// pixels at a time in float, then in double.
-template <typename Row>
-void sample_channel_sums(const Geometry& g, Row row, std::vector<double>& s1, std::vector<double>& s2) {
+// Per-(sample, channel) sums s1, s2 [n, c] over the pixels, two quantities at a time. Each sample's
+// pixels are cut into a number of chunks fixed by the shape (so results do not depend on the
+// thread count); body(i, p0, p1, b1, b2, a1, a2) adds the sums over pixels [p0, p1) of sample i
+// into a1, a2 [c], using b1, b2 [c] as float scratch.
+template <typename Body>
+void sample_channel_sums(const Geometry& g, Body body, std::vector<double>& s1, std::vector<double>& s2) {
   const int64_t chunks = std::min<int64_t>(g.hw, std::max<int64_t>(1, 16 / std::max<int64_t>(g.n, 1)));
   const int64_t tasks = g.n * chunks, c = g.c;
   std::vector<double> partial(static_cast<size_t>(tasks) * 2 * c, 0.0);
-#pragma omp parallel for schedule(static) if (g.size() >= kParallelMin)
-  for (int64_t t = 0; t < tasks; ++t) {
-    const int64_t i = t / chunks, k = t % chunks;
-    const int64_t p0 = g.hw * k / chunks, p1 = g.hw * (k + 1) / chunks;
-    std::vector<float> b1(c, 0.f), b2(c, 0.f);
-    double* a1 = partial.data() + t * 2 * c;
-    double* a2 = a1 + c;
-    for (int64_t p = p0; p < p1; ++p) {
-      row(i, p, b1.data(), b2.data());
-      if ((p - p0) % 64 == 63 || p + 1 == p1) {
-        for (int64_t ch = 0; ch < c; ++ch) { a1[ch] += b1[ch]; a2[ch] += b2[ch]; b1[ch] = b2[ch] = 0.f; }
-      }
+#pragma omp parallel if (g.size() >= kParallelMin)
+  {
+    std::vector<float> scratch(2 * c);
+#pragma omp for schedule(static)
+    for (int64_t t = 0; t < tasks; ++t) {
+      const int64_t i = t / chunks, k = t % chunks;
+      double* a1 = partial.data() + t * 2 * c;
+      body(i, g.hw * k / chunks, g.hw * (k + 1) / chunks, scratch.data(), scratch.data() + c, a1, a1 + c);
     }
   }
   s1.assign(g.n * c, 0.0);
@@ -95,18 +92,26 @@ void sample_channel_sums(const Geometry& g, Row row, std::vector<double>& s1, st
   }
 }
 
-// The gates of one element from its importance w (Eq. 3): W1, W2 and m = [w > t].
+// Rows [r0, r1) of an [n·hw, c] array split over the threads of the enclosing parallel region.
+struct RowRange {
+  int64_t r0, r1;
+};
+inline RowRange my_rows(int64_t rows) {
+  const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
+  return {rows * id / nt, rows * (id + 1) / nt};
+}
+
+// The gates of one element from its importance w (Eq. 3): W1, W2 and m = [w > t]. hard is 1 for
+// the hard gate (W1 = m, W2 = 1 − m), 0 for the soft one (W1 = m + (1 − m)·w, W2 = (1 − m)·w);
+// arithmetic rather than branches, so the loops that call it vectorise.
 struct Gate {
   float w1, w2, m;
 };
-inline Gate gate_of(float w, float t, bool hard) {
+inline Gate gate_of(float w, float t, float hard) {
   const float m = w > t ? 1.f : 0.f;
-  if (hard) return {m, 1.f - m, m};
-  const float w2 = (1.f - m) * w;
-  return {w2 + m, w2, m};
+  const float w2 = (1.f - m) * (w + hard * (1.f - w));
+  return {m + (1.f - hard) * w2, w2, m};
 }
-
-inline float sigmoid(float z) { return 1.f / (1.f + std::exp(-z)); }
 
 // The affine z = a·x + b of each (sample, channel): a = w_γ·γ·rstd, b = w_γ·(β − γ·mean·rstd).
 void importance_affine(const Geometry& g, const float* gamma, const float* beta, const float* wg, const float* mean,
@@ -119,6 +124,103 @@ void importance_affine(const Geometry& g, const float* gamma, const float* beta,
       const double scale = static_cast<double>(gamma[ch]) * rstd[s];
       a[i * g.c + ch] = static_cast<float>(wg[ch] * scale);
       b[i * g.c + ch] = static_cast<float>(wg[ch] * (beta[ch] - mean[s] * scale));
+    }
+  }
+}
+
+// The inner loops, one function each so SCCONV_SIMD_CLONES can build them for the widest vectors
+// the CPU has (fast_math.h). Each walks pixels (rows of c channels) and handles channel ch and its
+// swap partner ch + c/2 in one lane, so the half swap is plain indexing.
+
+// Σx and Σx² over pixels [p0, p1) of one sample x [hw, c], into s1, s2 [c] (float sums of 64
+// pixels at a time, then double).
+SCCONV_SIMD_CLONES
+void moment_sums(const float* x, int64_t p0, int64_t p1, int64_t c, float* b1, float* b2, double* s1, double* s2) {
+  for (int64_t q0 = p0; q0 < p1; q0 += 64) {
+    std::fill(b1, b1 + c, 0.f);
+    std::fill(b2, b2 + c, 0.f);
+    for (int64_t p = q0; p < std::min(p1, q0 + 64); ++p) {
+      const float* xr = x + p * c;
+#pragma omp simd
+      for (int64_t ch = 0; ch < c; ++ch) {
+        b1[ch] += xr[ch];
+        b2[ch] += xr[ch] * xr[ch];
+      }
+    }
+    for (int64_t ch = 0; ch < c; ++ch) { s1[ch] += b1[ch]; s2[ch] += b2[ch]; }
+  }
+}
+
+// Forward pass 2 over rows [r0, r1) of x [n·hw, c]: w = σ(a·x + b), the gates, and
+// y[ch] = W1[ch]·x[ch] + W2[ch']·x[ch'] (ch' the swap partner).
+SCCONV_SIMD_CLONES
+void reconstruct_rows(const float* x, float* y, const float* a, const float* b, int64_t hw, int64_t c, int64_t r0,
+                      int64_t r1, float t, float hard) {
+  const int64_t half = c / 2;
+  for (int64_t r = r0; r < r1; ++r) {
+    const float *xr = x + r * c, *ar = a + (r / hw) * c, *br = b + (r / hw) * c;
+    float* yr = y + r * c;
+#pragma omp simd
+    for (int64_t ch = 0; ch < half; ++ch) {
+      const float x0 = xr[ch], x1 = xr[ch + half];
+      const Gate g0 = gate_of(fast_sigmoid(ar[ch] * x0 + br[ch]), t, hard);
+      const Gate g1 = gate_of(fast_sigmoid(ar[ch + half] * x1 + br[ch + half]), t, hard);
+      yr[ch] = g0.w1 * x0 + g1.w2 * x1;
+      yr[ch + half] = g1.w1 * x1 + g0.w2 * x0;
+    }
+  }
+}
+
+// Soft gate, backward pass 1 over pixels [p0, p1) of one sample (x, dy: [hw, c]; a, b, hr, hb: the
+// sample's [c] rows): P = Σ dz and Q = Σ dz·x̂ into s1, s2 [c], with dz = (1 − m)·x·q·w(1 − w),
+// q = dy[ch] + dy[ch'], x̂ = hr·x + hb.
+SCCONV_SIMD_CLONES
+void gate_grad_sums(const float* x, const float* dy, const float* a, const float* b, const float* hr, const float* hb,
+                    int64_t p0, int64_t p1, int64_t c, float t, float* b1, float* b2, double* s1, double* s2) {
+  const int64_t half = c / 2;
+  for (int64_t q0 = p0; q0 < p1; q0 += 64) {
+    std::fill(b1, b1 + c, 0.f);
+    std::fill(b2, b2 + c, 0.f);
+    for (int64_t p = q0; p < std::min(p1, q0 + 64); ++p) {
+      const float *xr = x + p * c, *dr = dy + p * c;
+#pragma omp simd
+      for (int64_t ch = 0; ch < half; ++ch) {
+        const float x0 = xr[ch], x1 = xr[ch + half], q = dr[ch] + dr[ch + half];
+        const float w0 = fast_sigmoid(a[ch] * x0 + b[ch]), w1 = fast_sigmoid(a[ch + half] * x1 + b[ch + half]);
+        const float dz0 = w0 > t ? 0.f : x0 * q * w0 * (1.f - w0);
+        const float dz1 = w1 > t ? 0.f : x1 * q * w1 * (1.f - w1);
+        b1[ch] += dz0;
+        b1[ch + half] += dz1;
+        b2[ch] += dz0 * (x0 * hr[ch] + hb[ch]);
+        b2[ch + half] += dz1 * (x1 * hr[ch + half] + hb[ch + half]);
+      }
+    }
+    for (int64_t ch = 0; ch < c; ++ch) { s1[ch] += b1[ch]; s2[ch] += b2[ch]; }
+  }
+}
+
+// Backward pass 2 over rows [r0, r1): dx = W1⊙dy + W2⊙swap(dy) + e1·dz + e0 + ex·x (e1, e0, ex:
+// [n, c]; all zero for the hard gate, whose dz is 0).
+SCCONV_SIMD_CLONES
+void input_grad_rows(const float* x, const float* dy, float* dx, const float* a, const float* b, const float* e1,
+                     const float* e0, const float* ex, int64_t hw, int64_t c, int64_t r0, int64_t r1, float t,
+                     float hard) {
+  const int64_t half = c / 2;
+  const float soft = 1.f - hard;
+  for (int64_t r = r0; r < r1; ++r) {
+    const int64_t o = (r / hw) * c;
+    const float *xr = x + r * c, *dr = dy + r * c, *ar = a + o, *br = b + o;
+    const float *e1r = e1 + o, *e0r = e0 + o, *exr = ex + o;
+    float* out = dx + r * c;
+#pragma omp simd
+    for (int64_t ch = 0; ch < half; ++ch) {
+      const float x0 = xr[ch], x1 = xr[ch + half], d0 = dr[ch], d1 = dr[ch + half];
+      const float w0 = fast_sigmoid(ar[ch] * x0 + br[ch]), w1 = fast_sigmoid(ar[ch + half] * x1 + br[ch + half]);
+      const Gate g0 = gate_of(w0, t, hard), g1 = gate_of(w1, t, hard);
+      const float dz0 = soft * (1.f - g0.m) * x0 * (d0 + d1) * w0 * (1.f - w0);
+      const float dz1 = soft * (1.f - g1.m) * x1 * (d0 + d1) * w1 * (1.f - w1);
+      out[ch] = g0.w1 * d0 + g0.w2 * d1 + e1r[ch] * dz0 + e0r[ch] + exr[ch] * x0;
+      out[ch + half] = g1.w1 * d1 + g1.w2 * d0 + e1r[ch + half] * dz1 + e0r[ch + half] + exr[ch + half] * x1;
     }
   }
 }
@@ -140,13 +242,12 @@ napi_value sru_forward(napi_env env, const Args& a) {
   expect_length(a, means, g.n * g.groups, "mean", "[n, groups]");
   expect_length(a, rstds, g.n * g.groups, "rstd", "[n, groups]");
   const float* x = xs.data;
-  const int64_t c = g.c, half = c / 2, cg = g.per_group();
+  const int64_t c = g.c, cg = g.per_group();
 
   // Pass 1: Σx and Σx² per (sample, channel), then per group.
   std::vector<double> s1, s2;
-  sample_channel_sums(g, [&](int64_t i, int64_t p, float* b1, float* b2) {
-    const float* xr = x + (i * g.hw + p) * c;
-    for (int64_t ch = 0; ch < c; ++ch) { b1[ch] += xr[ch]; b2[ch] += xr[ch] * xr[ch]; }
+  sample_channel_sums(g, [&](int64_t i, int64_t p0, int64_t p1, float* b1, float* b2, double* a1, double* a2) {
+    moment_sums(x + i * g.hw * c, p0, p1, c, b1, b2, a1, a2);
   }, s1, s2);
   const double count = static_cast<double>(g.hw * cg);
   for (int64_t s = 0; s < g.n * g.groups; ++s) {
@@ -165,22 +266,8 @@ napi_value sru_forward(napi_env env, const Args& a) {
   float* y = ys.data;
 #pragma omp parallel if (g.size() >= kParallelMin)
   {
-    std::vector<float> gated2(c);  // W2⊙x of the current pixel
-    float* w2x = gated2.data();
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < g.n * g.hw; ++r) {
-      const float* xr = x + r * c;
-      const float* ar = av.data() + (r / g.hw) * c;
-      const float* br = bv.data() + (r / g.hw) * c;
-      float* yr = y + r * c;
-#pragma omp simd
-      for (int64_t ch = 0; ch < c; ++ch) {
-        const Gate gt = gate_of(sigmoid(ar[ch] * xr[ch] + br[ch]), t, hard);
-        yr[ch] = gt.w1 * xr[ch];
-        w2x[ch] = gt.w2 * xr[ch];
-      }
-      for (int64_t ch = 0; ch < half; ++ch) { yr[ch] += w2x[ch + half]; yr[ch + half] += w2x[ch]; }
-    }
+    const RowRange rr = my_rows(g.n * g.hw);
+    reconstruct_rows(x, y, av.data(), bv.data(), g.hw, c, rr.r0, rr.r1, t, hard ? 1.f : 0.f);
   }
   return undefined(env);
 }
@@ -202,21 +289,11 @@ napi_value sru_backward(napi_env env, const Args& a) {
   expect_length(a, rstds, g.n * g.groups, "rstd", "[n, groups]");
   const float *dy = dys.data, *x = xs.data, *gamma = gammas.data, *beta = betas.data;
   const float *mean = means.data, *rstd = rstds.data;
-  const int64_t c = g.c, half = c / 2, cg = g.per_group();
+  const int64_t c = g.c, cg = g.per_group();
   double gamma_sum;
   const std::vector<float> wg = normalized_gamma(gamma, c, &gamma_sum);
   std::vector<float> av, bv;
   importance_affine(g, gamma, beta, wg.data(), mean, rstd, av, bv);
-  // The swap partner's dy of channel ch in the row dr.
-  auto swapped = [half](const float* dr, int64_t ch) { return ch < half ? dr[ch + half] : dr[ch - half]; };
-
-  // dz = (1 − m)·x·q·w(1 − w) for the soft gate (0 for the hard one), with its gates.
-  auto dz_of = [&](const float* ar, const float* br, const float* xr, const float* dr, int64_t ch, Gate* gt) {
-    const float w = sigmoid(ar[ch] * xr[ch] + br[ch]);
-    *gt = gate_of(w, t, hard);
-    return hard ? 0.f : (1.f - gt->m) * xr[ch] * (dr[ch] + swapped(dr, ch)) * w * (1.f - w);
-  };
-
   // Pass 1 (soft gate): P = Σ dz and Q = Σ dz·x̂ per (sample, channel); then dγ, dβ and the
   // per-(sample, channel) constants of dx.
   std::vector<float> e1(g.n * c, 0.f), e0(g.n * c, 0.f), ex(g.n * c, 0.f);
@@ -231,16 +308,10 @@ napi_value sru_backward(napi_env env, const Args& a) {
       hb[k] = -mean[s] * rstd[s];
     }
     std::vector<double> P, Q;
-    sample_channel_sums(g, [&](int64_t i, int64_t p, float* b1, float* b2) {
-      const int64_t r = i * g.hw + p;
-      const float *xr = x + r * c, *dr = dy + r * c, *ar = av.data() + i * c, *br = bv.data() + i * c;
-      const float *hrr = hr.data() + i * c, *hbr = hb.data() + i * c;
-      for (int64_t ch = 0; ch < c; ++ch) {
-        Gate gt;
-        const float dz = dz_of(ar, br, xr, dr, ch, &gt);
-        b1[ch] += dz;
-        b2[ch] += dz * (xr[ch] * hrr[ch] + hbr[ch]);
-      }
+    sample_channel_sums(g, [&](int64_t i, int64_t p0, int64_t p1, float* b1, float* b2, double* a1, double* a2) {
+      const int64_t o = i * c;
+      gate_grad_sums(x + i * g.hw * c, dy + i * g.hw * c, av.data() + o, bv.data() + o, hr.data() + o, hb.data() + o,
+                     p0, p1, c, t, b1, b2, a1, a2);
     }, P, Q);
     std::vector<double> A(c, 0.0), B(c, 0.0), dwg(c);
     for (int64_t i = 0; i < g.n; ++i) {
@@ -279,18 +350,11 @@ napi_value sru_backward(napi_env env, const Args& a) {
   }
 
   // Pass 2: dx = W1⊙dy + W2⊙swap(dy) (+ the GroupNorm part for the soft gate).
-  float* dx = dxs.data;
-#pragma omp parallel for schedule(static) if (g.size() >= kParallelMin)
-  for (int64_t r = 0; r < g.n * g.hw; ++r) {
-    const int64_t i = r / g.hw;
-    const float *xr = x + r * c, *dr = dy + r * c, *ar = av.data() + i * c, *br = bv.data() + i * c;
-    const float *e1r = e1.data() + i * c, *e0r = e0.data() + i * c, *exr = ex.data() + i * c;
-    float* o = dx + r * c;
-    for (int64_t ch = 0; ch < c; ++ch) {
-      Gate gt;
-      const float dz = dz_of(ar, br, xr, dr, ch, &gt);
-      o[ch] = gt.w1 * dr[ch] + gt.w2 * swapped(dr, ch) + e1r[ch] * dz + e0r[ch] + exr[ch] * xr[ch];
-    }
+#pragma omp parallel if (g.size() >= kParallelMin)
+  {
+    const RowRange rr = my_rows(g.n * g.hw);
+    input_grad_rows(x, dy, dxs.data, av.data(), bv.data(), e1.data(), e0.data(), ex.data(), g.hw, c, rr.r0, rr.r1, t,
+                    hard ? 1.f : 0.f);
   }
   return undefined(env);
 }
