@@ -59,8 +59,10 @@ test('the CRU dispatches: CRU_SQUEEZE, CRU_FUSE and its gradient kernel on nativ
       const xs = specs.map((s) => tf.randomUniform(s.shape));
       return tf.grads((...ys: tf.Tensor[]) => tf.sum(f(...ys)))(xs);
     });
-    // Concatenations to C channels: Y2 = [PWC2 | lowS] (Eq. 6); the fused path has none.
-    const y2Concats = info.kernels.filter((k) => k.name === 'Concat' && k.outputShapes[0]?.slice(-1)[0] === CASES[3].shape[3]);
+    // Full-size concatenations to C channels: Y2 = [PWC2 | lowS] (Eq. 6); the fused path has none.
+    const size = tf.util.sizeFromShape(CASES[3].shape);
+    const y2Concats = info.kernels.filter((k) => k.name === 'Concat' && k.outputShapes[0]?.slice(-1)[0] === CASES[3].shape[3] &&
+      tf.util.sizeFromShape(k.outputShapes[0]) === size);
     return { fused: hasFusedCRU(), names: info.kernelNames, y2Concats: y2Concats.length };
   };
   const native = await kernels(NATIVE_BACKEND_NAME);

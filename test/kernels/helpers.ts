@@ -26,10 +26,7 @@ export const TEST_BACKENDS: { name: string; skip: false | string }[] = [
  * Native kernels any test may see fall back to cpu, with why that is fine. Everything else must be
  * declared by the test that exercises it (expectFallback).
  */
-export const ALWAYS_ALLOWED_FALLBACKS: Record<string, string> = {
-  Tile: 'GroupedConv2D (the CRU\'s GWC) tiles its filter along the input channels: not a broadcast, ' +
-    'weight-sized, once per step',
-};
+export const ALWAYS_ALLOWED_FALLBACKS: Record<string, string> = {};
 
 let expected = new Set<string>();
 
