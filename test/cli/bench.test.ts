@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { benchLine, benchPlan, inferenceBatches, parseArgs, parseResultLine, plainNetworkOf } from '../../src/cli/bench';
+import { benchLine, benchPlan, inferenceBatches, medianRound, parseArgs, parseResultLine, plainNetworkOf } from '../../src/cli/bench';
 
 test('parseArgs: defaults, every flag, and the internal worker flags', () => {
   const d = parseArgs([]);
@@ -16,6 +16,8 @@ test('parseArgs: defaults, every flag, and the internal worker flags', () => {
   assert.deepEqual([o.vsPytorch, o.inference, o.profile, o.profileShapes], [true, true, true, true]);
   assert.deepEqual(parseArgs(['--worker', 'resnet20', '--worker-batch', '1']).worker, { model: 'resnet20', inferenceBatch: 1 });
   assert.deepEqual(parseArgs(['--worker', 'resnet20']).worker, { model: 'resnet20' });
+  assert.equal(d.rounds, 1);
+  assert.equal(parseArgs(['--rounds', '3']).rounds, 3);
 });
 
 test('parseArgs: a bad flag or value names it and what is valid', () => {
@@ -27,6 +29,7 @@ test('parseArgs: a bad flag or value names it and what is valid', () => {
   assert.throws(() => parseArgs(['--steps', '2.5']), /bench expects --steps to be a non-negative integer, but received "2\.5"\./);
   assert.throws(() => parseArgs(['--batch', '0']), /bench expects --batch and --steps >= 1, but received 0 and 10\./);
   assert.throws(() => parseArgs(['--threads', '0']), /bench expects --threads >= 1, but received 0\./);
+  assert.throws(() => parseArgs(['--rounds', '0']), /bench expects --rounds >= 1, but received 0\./);
   assert.throws(() => parseArgs(['--worker', 'vgg']), /bench expects --worker to name a model from .* but received "vgg"\./);
 });
 
@@ -100,4 +103,16 @@ test('parseResultLine: the last stdout line as JSON, else the last stderr line a
   assert.deepEqual(parseResultLine('not json', null, 3, 'the benchmark process for resnet20'),
     { error: 'the benchmark process for resnet20 failed: exit status 3, no JSON line on stdout' });
   assert.deepEqual(parseResultLine('[1, 2]', '', 0, 'x'), { error: 'x failed: exit status 0, no JSON line on stdout' });
+});
+
+test('medianRound: the round with the median images/s (per batch size for inference); failed rounds left out', () => {
+  const train = [{ imagesPerSec: 300, peakRssMB: 1 }, { imagesPerSec: 500, peakRssMB: 2 }, { imagesPerSec: 400, peakRssMB: 3 }];
+  assert.deepEqual(medianRound(train), { imagesPerSec: 400, peakRssMB: 3 });
+  assert.deepEqual(medianRound([train[0], train[1]]), train[0], 'even count: the lower middle');
+  assert.deepEqual(medianRound([{ error: 'boom' }, train[1]]), train[1]);
+  assert.deepEqual(medianRound([{ error: 'boom' }, { error: 'again' }]), { error: 'boom' });
+  const inf = (a: number, b: number) => ({ model: 'm', inference: { 1: { imagesPerSec: a, msPerBatch: 1000 / a, peakRssMB: 9 }, 128: { imagesPerSec: b, msPerBatch: 1, peakRssMB: 9 } } });
+  const m = medianRound([inf(10, 900), inf(30, 700), inf(20, 800)]);
+  assert.equal(m.inference!['1'].imagesPerSec, 20);
+  assert.equal(m.inference!['128'].imagesPerSec, 800);
 });
