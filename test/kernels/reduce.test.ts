@@ -21,8 +21,9 @@ test('sum, mean, max, min over axis blocks (keepDims or not): values match cpu',
 });
 
 test('sum and mean gradients (the native Mean gradient) match cpu', { skip }, () => {
-  // Axes [0, 2] run on cpu, and so does their gradient's broadcast multiply; so does a scalar's sum.
-  for (const kernel of ['Sum', 'Mean', 'Multiply']) expectFallback(kernel);
+  // Axes [0, 2] run on cpu, and so does their gradient's broadcast multiply and its Tile (no
+  // broadcast the native Tile takes); so does a scalar's sum.
+  for (const kernel of ['Sum', 'Mean', 'Multiply', 'Tile']) expectFallback(kernel);
   for (const axes of axesCases) {
     gradsSameAsCpu(`mean axes ${axes}`, [{ shape: [3, 5, 6, 4] }], (x) => tf.mean(x, axes));
     gradsSameAsCpu(`sum axes ${axes}`, [{ shape: [3, 5, 6, 4] }], (x) => tf.sum(x, axes, true));
@@ -30,6 +31,7 @@ test('sum and mean gradients (the native Mean gradient) match cpu', { skip }, ()
 });
 
 test('tile and broadcastTo match cpu (broadcasts natively, general tiles on cpu)', { skip }, () => {
+  expectFallback('Tile');
   sameAsCpu('broadcast channel vector', [{ shape: [1, 1, 1, 5] }], (x) => tf.broadcastTo(x, [3, 4, 2, 5]));
   sameAsCpu('broadcast per example', [{ shape: [3, 1, 1, 5] }], (x) => tf.broadcastTo(x, [3, 4, 2, 5]));
   sameAsCpu('broadcast inner', [{ shape: [3, 4, 1] }], (x) => tf.broadcastTo(x, [3, 4, 6]));
