@@ -65,21 +65,28 @@ std::vector<float> normalized_gamma(const float* gamma, int64_t c, double* sum) 
 
 // Per-(sample, channel) sums s1, s2 [n, c] over the pixels, two quantities at a time. Each sample's
 // pixels are cut into a number of chunks fixed by the shape (so results do not depend on the
-// thread count); body(i, p0, p1, b1, b2, a1, a2) adds the sums over pixels [p0, p1) of sample i
-// into a1, a2 [c], using b1, b2 [c] as float scratch.
+// thread count), each chunk into blocks of 64 pixels: body(i, q0, q1, b1, b2) adds the sums over
+// pixels [q0, q1) of sample i into the float accumulators b1, b2 [c] (zeroed here), and each
+// block's float sums are added into the chunk's double sums.
 template <typename Body>
 void sample_channel_sums(const Geometry& g, Body body, std::vector<double>& s1, std::vector<double>& s2) {
+  constexpr int64_t kBlock = 64;
   const int64_t chunks = std::min<int64_t>(g.hw, std::max<int64_t>(1, 16 / std::max<int64_t>(g.n, 1)));
   const int64_t tasks = g.n * chunks, c = g.c;
   std::vector<double> partial(static_cast<size_t>(tasks) * 2 * c, 0.0);
 #pragma omp parallel if (g.size() >= kParallelMin)
   {
     std::vector<float> scratch(2 * c);
+    float *b1 = scratch.data(), *b2 = scratch.data() + c;
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < tasks; ++t) {
-      const int64_t i = t / chunks, k = t % chunks;
-      double* a1 = partial.data() + t * 2 * c;
-      body(i, g.hw * k / chunks, g.hw * (k + 1) / chunks, scratch.data(), scratch.data() + c, a1, a1 + c);
+      const int64_t i = t / chunks, k = t % chunks, p0 = g.hw * k / chunks, p1 = g.hw * (k + 1) / chunks;
+      double *a1 = partial.data() + t * 2 * c, *a2 = a1 + c;
+      for (int64_t q0 = p0; q0 < p1; q0 += kBlock) {
+        std::fill(scratch.begin(), scratch.end(), 0.f);
+        body(i, q0, std::min(p1, q0 + kBlock), b1, b2);
+        for (int64_t ch = 0; ch < c; ++ch) { a1[ch] += b1[ch]; a2[ch] += b2[ch]; }
+      }
     }
   }
   s1.assign(g.n * c, 0.0);
@@ -113,6 +120,10 @@ inline Gate gate_of(float w, float t, float hard) {
   return {m + (1.f - hard) * w2, w2, m};
 }
 
+// The soft gate's gradient at z for one element (Eq. 3 through σ): dz = (1 − m)·x·q·w(1 − w), with
+// q = dy[ch] + dy[ch'] the upstream gradient reaching w through both of its products.
+inline float soft_dz(float x, float q, float w, float m) { return (1.f - m) * x * q * w * (1.f - w); }
+
 // The affine z = a·x + b of each (sample, channel): a = w_γ·γ·rstd, b = w_γ·(β − γ·mean·rstd).
 void importance_affine(const Geometry& g, const float* gamma, const float* beta, const float* wg, const float* mean,
                        const float* rstd, std::vector<float>& a, std::vector<float>& b) {
@@ -132,22 +143,16 @@ void importance_affine(const Geometry& g, const float* gamma, const float* beta,
 // the CPU has (fast_math.h). Each walks pixels (rows of c channels) and handles channel ch and its
 // swap partner ch + c/2 in one lane, so the half swap is plain indexing.
 
-// Σx and Σx² over pixels [p0, p1) of one sample x [hw, c], into s1, s2 [c] (float sums of 64
-// pixels at a time, then double).
+// Σx and Σx² over pixels [p0, p1) of one sample x [hw, c], added into b1, b2 [c].
 SCCONV_SIMD_CLONES
-void moment_sums(const float* x, int64_t p0, int64_t p1, int64_t c, float* b1, float* b2, double* s1, double* s2) {
-  for (int64_t q0 = p0; q0 < p1; q0 += 64) {
-    std::fill(b1, b1 + c, 0.f);
-    std::fill(b2, b2 + c, 0.f);
-    for (int64_t p = q0; p < std::min(p1, q0 + 64); ++p) {
-      const float* xr = x + p * c;
+void moment_sums(const float* x, int64_t p0, int64_t p1, int64_t c, float* b1, float* b2) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const float* xr = x + p * c;
 #pragma omp simd
-      for (int64_t ch = 0; ch < c; ++ch) {
-        b1[ch] += xr[ch];
-        b2[ch] += xr[ch] * xr[ch];
-      }
+    for (int64_t ch = 0; ch < c; ++ch) {
+      b1[ch] += xr[ch];
+      b2[ch] += xr[ch] * xr[ch];
     }
-    for (int64_t ch = 0; ch < c; ++ch) { s1[ch] += b1[ch]; s2[ch] += b2[ch]; }
   }
 }
 
@@ -172,30 +177,23 @@ void reconstruct_rows(const float* x, float* y, const float* a, const float* b, 
 }
 
 // Soft gate, backward pass 1 over pixels [p0, p1) of one sample (x, dy: [hw, c]; a, b, hr, hb: the
-// sample's [c] rows): P = Σ dz and Q = Σ dz·x̂ into s1, s2 [c], with dz = (1 − m)·x·q·w(1 − w),
-// q = dy[ch] + dy[ch'], x̂ = hr·x + hb.
+// sample's [c] rows): Σ dz and Σ dz·x̂ added into b1, b2 [c], with x̂ = hr·x + hb.
 SCCONV_SIMD_CLONES
 void gate_grad_sums(const float* x, const float* dy, const float* a, const float* b, const float* hr, const float* hb,
-                    int64_t p0, int64_t p1, int64_t c, float t, float* b1, float* b2, double* s1, double* s2) {
+                    int64_t p0, int64_t p1, int64_t c, float t, float* b1, float* b2) {
   const int64_t half = c / 2;
-  for (int64_t q0 = p0; q0 < p1; q0 += 64) {
-    std::fill(b1, b1 + c, 0.f);
-    std::fill(b2, b2 + c, 0.f);
-    for (int64_t p = q0; p < std::min(p1, q0 + 64); ++p) {
-      const float *xr = x + p * c, *dr = dy + p * c;
+  for (int64_t p = p0; p < p1; ++p) {
+    const float *xr = x + p * c, *dr = dy + p * c;
 #pragma omp simd
-      for (int64_t ch = 0; ch < half; ++ch) {
-        const float x0 = xr[ch], x1 = xr[ch + half], q = dr[ch] + dr[ch + half];
-        const float w0 = fast_sigmoid(a[ch] * x0 + b[ch]), w1 = fast_sigmoid(a[ch + half] * x1 + b[ch + half]);
-        const float dz0 = w0 > t ? 0.f : x0 * q * w0 * (1.f - w0);
-        const float dz1 = w1 > t ? 0.f : x1 * q * w1 * (1.f - w1);
-        b1[ch] += dz0;
-        b1[ch + half] += dz1;
-        b2[ch] += dz0 * (x0 * hr[ch] + hb[ch]);
-        b2[ch + half] += dz1 * (x1 * hr[ch + half] + hb[ch + half]);
-      }
+    for (int64_t ch = 0; ch < half; ++ch) {
+      const float x0 = xr[ch], x1 = xr[ch + half], q = dr[ch] + dr[ch + half];
+      const float w0 = fast_sigmoid(a[ch] * x0 + b[ch]), w1 = fast_sigmoid(a[ch + half] * x1 + b[ch + half]);
+      const float dz0 = soft_dz(x0, q, w0, w0 > t ? 1.f : 0.f), dz1 = soft_dz(x1, q, w1, w1 > t ? 1.f : 0.f);
+      b1[ch] += dz0;
+      b1[ch + half] += dz1;
+      b2[ch] += dz0 * (x0 * hr[ch] + hb[ch]);
+      b2[ch + half] += dz1 * (x1 * hr[ch + half] + hb[ch + half]);
     }
-    for (int64_t ch = 0; ch < c; ++ch) { s1[ch] += b1[ch]; s2[ch] += b2[ch]; }
   }
 }
 
@@ -217,8 +215,7 @@ void input_grad_rows(const float* x, const float* dy, float* dx, const float* a,
       const float x0 = xr[ch], x1 = xr[ch + half], d0 = dr[ch], d1 = dr[ch + half];
       const float w0 = fast_sigmoid(ar[ch] * x0 + br[ch]), w1 = fast_sigmoid(ar[ch + half] * x1 + br[ch + half]);
       const Gate g0 = gate_of(w0, t, hard), g1 = gate_of(w1, t, hard);
-      const float dz0 = soft * (1.f - g0.m) * x0 * (d0 + d1) * w0 * (1.f - w0);
-      const float dz1 = soft * (1.f - g1.m) * x1 * (d0 + d1) * w1 * (1.f - w1);
+      const float dz0 = soft * soft_dz(x0, d0 + d1, w0, g0.m), dz1 = soft * soft_dz(x1, d0 + d1, w1, g1.m);
       out[ch] = g0.w1 * d0 + g0.w2 * d1 + e1r[ch] * dz0 + e0r[ch] + exr[ch] * x0;
       out[ch + half] = g1.w1 * d1 + g1.w2 * d0 + e1r[ch + half] * dz1 + e0r[ch + half] + exr[ch + half] * x1;
     }
@@ -246,8 +243,8 @@ napi_value sru_forward(napi_env env, const Args& a) {
 
   // Pass 1: Σx and Σx² per (sample, channel), then per group.
   std::vector<double> s1, s2;
-  sample_channel_sums(g, [&](int64_t i, int64_t p0, int64_t p1, float* b1, float* b2, double* a1, double* a2) {
-    moment_sums(x + i * g.hw * c, p0, p1, c, b1, b2, a1, a2);
+  sample_channel_sums(g, [&](int64_t i, int64_t p0, int64_t p1, float* b1, float* b2) {
+    moment_sums(x + i * g.hw * c, p0, p1, c, b1, b2);
   }, s1, s2);
   const double count = static_cast<double>(g.hw * cg);
   for (int64_t s = 0; s < g.n * g.groups; ++s) {
@@ -308,10 +305,10 @@ napi_value sru_backward(napi_env env, const Args& a) {
       hb[k] = -mean[s] * rstd[s];
     }
     std::vector<double> P, Q;
-    sample_channel_sums(g, [&](int64_t i, int64_t p0, int64_t p1, float* b1, float* b2, double* a1, double* a2) {
+    sample_channel_sums(g, [&](int64_t i, int64_t p0, int64_t p1, float* b1, float* b2) {
       const int64_t o = i * c;
       gate_grad_sums(x + i * g.hw * c, dy + i * g.hw * c, av.data() + o, bv.data() + o, hr.data() + o, hb.data() + o,
-                     p0, p1, c, t, b1, b2, a1, a2);
+                     p0, p1, c, t, b1, b2);
     }, P, Q);
     std::vector<double> A(c, 0.0), B(c, 0.0), dwg(c);
     for (int64_t i = 0; i < g.n; ++i) {
