@@ -4,9 +4,11 @@
  *   node --expose-gc --import tsx scripts/memory_profile.ts --model resnet20-scconv [--batch 128] [--steps 2] [--recompute]
  *
  * Prints (bytes in MB):
- *   - the tensors the forward pass saves for the backward pass, by kernel name: each buffer counted
- *     once for the first kernel that saved it ("first"), and the buffers only kernels of that name
- *     saved ("only": what not saving them would free); all buffer bytes alive when the forward ends;
+ *   - the tensors the forward pass saves for the backward pass as the trainer runs it
+ *     (frugalVariableGrads, src/train/backprop.ts), by kernel name: each buffer counted once for the
+ *     first kernel that saved it ("first"), and the buffers only kernels of that name saved ("only":
+ *     what not saving them would free); all buffer bytes alive when the forward ends; the most
+ *     alive during the forward pass and during the whole step;
  *   - per training step (trainStep, as the trainer runs it): the most tensor buffer bytes alive at
  *     any moment (each tfjs data id once; tf.memory().numBytes counts every tensor, so a reshape or
  *     a saved clone counts its buffer again), the native buffer pool's bytes, the
@@ -16,8 +18,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
+import { applyReleasing } from '../src/models/apply_releasing';
 import { createResNet } from '../src/models/resnet';
 import { SgdMomentum } from '../src/train/sgd';
+import { frugalVariableGrads } from '../src/train/backprop';
 import { trainStep } from '../src/train/step';
 
 const argv = process.argv.slice(2);
@@ -28,7 +32,7 @@ const steps = Number(flag('--steps', '2'));
 const recompute = argv.includes('--recompute');
 const MB = (b: number) => +(b / 2 ** 20).toFixed(1);
 
-interface TapeNode { kernelName: string; saved?: tf.Tensor[] }
+interface TapeNode { kernelName: string; saved?: unknown[] }
 interface EngineInternals {
   state: { activeTape: TapeNode[] | null; tensorInfo: WeakMap<tf.DataId, { bytes: number }> };
   startTape(): void;
@@ -75,21 +79,25 @@ async function main(): Promise<void> {
   const weights = buffers.live;
   console.log(JSON.stringify({ model: modelName, batch, recompute, weightsAndBatchMB: MB(weights) }));
 
-  // 1. What the forward pass saves for the backward pass.
-  engine.startTape();
-  let loss: tf.Tensor;
-  try {
-    loss = tf.tidy(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor));
-  } finally {
-    engine.endTape();
-  }
-  const tape = engine.state.activeTape ?? [];
-  engine.state.activeTape = null;
+  // 1. What the forward pass saves for the backward pass, as the trainer runs it (frugalVariableGrads:
+  // shape records where a gradient reads only shapes; the tape is read at the end of the forward pass).
+  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  let tape: TapeNode[] = [];
+  let forwardLive = 0, forwardPeak = 0;
+  buffers.reset();
+  const first = frugalVariableGrads(() => {
+    const loss = tf.losses.softmaxCrossEntropy(y, applyReleasing(model, x, { training: true })) as tf.Scalar;
+    tape = [...(engine.state.activeTape ?? [])].map((n) => ({ ...n, saved: [...(n.saved ?? [])] }));
+    [forwardLive, forwardPeak] = [buffers.live, buffers.peak];
+    return loss;
+  }, vars);
+  const backwardPeak = buffers.peak;
   // Each saved buffer once: its bytes and the kernels that saved it. "first" charges it to the first
   // kernel that saved it; "only" counts buffers no other kernel saved (what not saving would free).
   const savers = new Map<tf.DataId, { bytes: number; kernels: Set<string>; first: string }>();
   for (const node of tape) {
     for (const t of node.saved ?? []) {
+      if (!(t instanceof tf.Tensor)) continue; // a shape record: no data
       const b = savers.get(t.dataId) ?? { bytes: t.size * 4, kernels: new Set<string>(), first: node.kernelName };
       b.kernels.add(node.kernelName);
       savers.set(t.dataId, b);
@@ -107,13 +115,13 @@ async function main(): Promise<void> {
   }
   const rows = [...byKernel.entries()].sort((a, b) => b[1].first - a[1].first);
   const savedBytes = [...savers.values()].reduce((s, b) => s + b.bytes, 0);
-  console.log(JSON.stringify({ afterForward: { buffersMB: MB(buffers.live - weights), savedForBackwardMB: MB(savedBytes), tapeNodes: tape.length } }));
+  console.log(JSON.stringify({ afterForward: { buffersMB: MB(forwardLive - weights), savedForBackwardMB: MB(savedBytes), tapeNodes: tape.length },
+    peakBuffersMB: { forward: MB(forwardPeak - weights), backward: MB(backwardPeak - weights) } }));
   console.log('  saved by kernel               first MB    only MB  tensors');
   for (const [name, r] of rows.filter(([, r]) => r.first + r.only >= 0.05 * 2 ** 20)) {
     console.log(`  ${name.padEnd(26)} ${MB(r.first).toFixed(1).padStart(9)} ${MB(r.only).toFixed(1).padStart(10)} ${String(r.tensors).padStart(8)}`);
   }
-  for (const node of tape) tf.dispose(node.saved ?? []);
-  loss!.dispose();
+  tf.dispose([first.value, ...Object.values(first.grads)]);
 
   // 2. Training steps as the trainer runs them, then one with tf.variableGrads for comparison.
   const opt = new SgdMomentum(model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable, decay: true })), 0.9, 5e-4);
@@ -126,7 +134,6 @@ async function main(): Promise<void> {
       arrayBuffersMB: MB(mem.arrayBuffers), rssMB: MB(mem.rss), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     }));
   }
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const stockPeak = await peakBytesDuring(() => {
     const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
     tf.dispose([value, ...Object.values(grads)]);

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Provenance } from './native_backend';
-import { f32, output, withFallback, type KernelArgs } from './native_util';
+import { f32, output, withFallback, type BatchStats, type KernelArgs } from './native_util';
 
 /** The name of the multi-output gradient kernel (registered for the native backend only). */
 export const NATIVE_BATCH_NORM_GRAD = 'NativeBatchNormGrad';
@@ -19,31 +19,32 @@ export function perChannel(t: tf.TensorInfo | undefined | null, channels: number
 }
 
 /**
- * True when `mean` and `variance` are tfjs-core's `moments(x, all axes but the last)`, computed by
- * the native kernels and recorded on the active gradient tape: mean = Mean(x), variance =
- * Mean(Square(Sub(x, mean))). That is how tfjs-layers' BatchNormalization trains. Then the batch-norm
- * gradient can fold the mean and variance paths into dx (the two-pass formula PyTorch uses) and
- * hand zeros to the Mean/Square/Sub gradient nodes, which the native kernels then skip.
+ * The batch statistics of `x` when `mean` and `variance` are tfjs-core's `moments(x, all axes but
+ * the last)`, computed by the native kernels and recorded on the active gradient tape: mean =
+ * Mean(x), variance = Mean(Square(Sub(x, mean))); null otherwise. That is how tfjs-layers'
+ * BatchNormalization trains. Then the batch-norm gradient can fold the mean and variance paths
+ * into dx (the two-pass formula PyTorch uses) and hand zeros to the Mean/Square/Sub gradient
+ * nodes, which the native kernels then skip.
  */
-function areTapedBatchStats(backend: KernelArgs['backend'], x: tf.TensorInfo, mean: tf.TensorInfo,
-                            variance: tf.TensorInfo): boolean {
+function tapedBatchStats(backend: KernelArgs['backend'], x: tf.TensorInfo, mean: tf.TensorInfo,
+                         variance: tf.TensorInfo): BatchStats | null {
   const state = (tf.engine() as unknown as { state: { gradientDepth: number; activeTape: TapeNode[] | null } }).state;
   const tape = state.activeTape;
-  if (state.gradientDepth === 0 || !tape) return false;
+  if (state.gradientDepth === 0 || !tape) return null;
   const axes = x.shape.slice(0, -1).map((_, i) => i);
   const isMean = (p: Provenance | undefined) => p?.op === 'mean' && tf.util.arraysEqual(p.axes ?? [], axes);
   const pm = backend.provenance.get(mean.dataId), pv = backend.provenance.get(variance.dataId);
-  if (!isMean(pm) || pm!.a !== x.dataId || !isMean(pv)) return false;
+  if (!isMean(pm) || pm!.a !== x.dataId || !isMean(pv)) return null;
   const sq = pv!.a, ps = backend.provenance.get(sq);
-  if (ps?.op !== 'square') return false;
+  if (ps?.op !== 'square') return null;
   const diff = ps.a, pd = backend.provenance.get(diff);
-  if (pd?.op !== 'sub' || pd.a !== x.dataId || pd.b !== mean.dataId) return false;
+  if (pd?.op !== 'sub' || pd.a !== x.dataId || pd.b !== mean.dataId) return null;
   // All four ops must be on the tape (else their gradients would not run and dx must not include them).
   const wanted = new Set<tf.DataId>([mean.dataId, variance.dataId, sq, diff]);
   for (let i = tape.length - 1; i >= Math.max(0, tape.length - 64) && wanted.size > 0; i--) {
     for (const o of tape[i].outputs) wanted.delete(o.dataId);
   }
-  return wanted.size === 0;
+  return wanted.size === 0 ? { x: x.dataId, variance: variance.dataId, centered: diff } : null;
 }
 
 interface TapeNode { kernelName: string; outputs: tf.TensorInfo[] }
@@ -57,15 +58,14 @@ const fusedBatchNorm = withFallback(tf.FusedBatchNorm, ({ inputs, backend, attrs
   if (!xv || !mv || !vv || (offset && !ov) || (scale && !sv)) return null;
   const out = output(backend, x.shape);
   backend.addon.batchNorm(xv, mv, vv, ov, sv, (attrs!.varianceEpsilon as number) ?? 0.001, out.values, c, 0);
-  if (areTapedBatchStats(backend, x, mean, variance)) {
-    backend.batchStats.set(mean.dataId, { x: x.dataId, variance: variance.dataId });
-  }
+  const stats = tapedBatchStats(backend, x, mean, variance);
+  if (stats) backend.batchStats.set(mean.dataId, stats);
   return out.info;
 });
 
 /**
  * Inputs {dy, x, mean, variance, scale?} → [dx, dmean, dvariance, dscale, doffset]. When `mean` is
- * a recorded batch mean of `x` (areTapedBatchStats), dx is the full training-mode gradient and
+ * a recorded batch mean of `x` (tapedBatchStats), dx is the full training-mode gradient and
  * dmean, dvariance are known zeros.
  */
 const batchNormGrad = withFallback(NATIVE_BATCH_NORM_GRAD, ({ inputs, backend, attrs }: KernelArgs) => {

@@ -46,17 +46,32 @@ export function registerNativeGradients(): void {
       offset: () => doffset };
   });
 
-  // Relu: dy masked by x > 0 in one pass (stock: Step, then Mul).
-  override(tf.Relu, () => (dy, saved) => {
-    const [x] = saved;
-    return { x: () => tf.engine().runKernel(NATIVE_RELU_GRAD, { dy: dy as tf.Tensor, x }) as tf.Tensor };
-  });
+  // Relu: saves its output y instead of its input x (tfjs-core's choice). y > 0 exactly where x > 0,
+  // so the mask, and the gradient, are the same; but y is the next layer's input, which that layer
+  // saves anyway, while x (a batch norm's output) was kept for Relu alone: one activation-sized
+  // tensor per ReLU less in the forward pass. On native, dy masked in one pass (stock: Step, Mul).
+  if (!(tf.getGradient(tf.Relu) as { native?: boolean } | undefined)?.native) {
+    tf.registerGradient({
+      kernelName: tf.Relu, inputsToSave: [], outputsToSave: [true], native: true,
+      gradFunc: (dy, saved) => {
+        const [y] = saved;
+        return { x: () => (tf.getBackend() === BACKEND_NAME
+          ? tf.engine().runKernel(NATIVE_RELU_GRAD, { dy: dy as tf.Tensor, x: y }) as tf.Tensor
+          : tf.mul(dy as tf.Tensor, tf.step(y))) };
+      },
+    } as tf.GradConfig);
+  }
 
   // Square: a known-zero dy (a variance path folded into the batch-norm dx) gives a zero gradient
-  // without the stock gradient's full-size 2·x.
+  // without the stock gradient's full-size 2·x. frugalVariableGrads (train/backprop.ts) frees the
+  // saved x of exactly these nodes in the forward pass, leaving a shape record.
   override(tf.Square, (stock) => (dy, saved, attrs) => {
     const backend = tf.backend() as unknown as NativeBackendLike;
     if (!Array.isArray(dy) && backend.isZero(dy)) return { x: () => tf.clone(dy) };
+    if (!(saved[0] instanceof tf.Tensor)) {
+      throw new Error('Square gradient: its saved input was released as a folded batch-norm variance (train/backprop.ts), ' +
+        'but its dy is not the known zero the native batch-norm gradient hands it; this is a bug, please report it.');
+    }
     return stock(dy, saved, attrs);
   });
 

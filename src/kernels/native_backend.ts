@@ -16,7 +16,7 @@ import { elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel 
 import { registerNativeGradients } from './gradients';
 import { matMulKernels } from './matmul';
 import type { NativeAddon } from './native_addon';
-import { BACKEND_NAME } from './native_util';
+import { BACKEND_NAME, type BatchStats } from './native_util';
 import { reduceKernels, sumProductKernel } from './reduce';
 import { sruGradient, sruKernels } from './sru';
 
@@ -51,7 +51,7 @@ export class NativeBackend extends MathBackendCPU {
   /** How a tensor was computed, for the ops that make up tfjs-core's `moments` (see batch_norm.ts). */
   readonly provenance = new WeakMap<tf.DataId, Provenance>();
   /** Batch-norm means known to be the taped batch mean of an x, with the matching variance. */
-  readonly batchStats = new WeakMap<tf.DataId, { x: tf.DataId; variance: tf.DataId }>();
+  readonly batchStats = new WeakMap<tf.DataId, BatchStats>();
 
   constructor(readonly addon: NativeAddon) {
     super();

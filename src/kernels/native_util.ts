@@ -17,8 +17,15 @@ export interface NativeBackendLike extends MathBackendCPU {
   zeros(shape: number[]): tf.TensorInfo;
   isZero(t: tf.TensorInfo): boolean;
   readonly provenance: WeakMap<tf.DataId, Provenance>;
-  readonly batchStats: WeakMap<tf.DataId, { x: tf.DataId; variance: tf.DataId }>;
+  readonly batchStats: WeakMap<tf.DataId, BatchStats>;
 }
+
+/**
+ * A batch mean recorded by the native FusedBatchNorm as the taped batch mean of `x`: its gradient
+ * folds the mean and variance paths into dx, so Square's saved input `centered` (x − mean, the
+ * variance's) is never read; frugalVariableGrads (src/train/backprop.ts) frees it in the forward pass.
+ */
+export interface BatchStats { x: tf.DataId; variance: tf.DataId; centered: tf.DataId }
 
 /** `t` itself as the output of a kernel (shares its data, like Identity), with shape `shape`. */
 export function passThrough(backend: NativeBackendLike, t: tf.TensorInfo, shape: number[]): tf.TensorInfo {

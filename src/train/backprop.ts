@@ -16,7 +16,9 @@
  *   - kernels whose gradient reads only the shapes of what it saves (Add, Sub, Mean, Sum, Reshape,
  *     Concat: they save their inputs to know how to reduce or reshape dy) save a shape record
  *     instead of the tensor, during the forward pass. In SCConv-ResNet-20 at batch 128 the
- *     tensors that only these kernels kept were ~30% of all saved bytes (docs/performance.md).
+ *     tensors that only these kernels kept were ~30% of all saved bytes (docs/performance.md);
+ *   - so does the Square of a batch-norm variance whose gradient the native backend folds into
+ *     the batch norm's dx (its x − mean is never read).
  *
  * The gradients are the same numbers as tf.variableGrads' (same tape, same gradient functions, same
  * summation order); test/train/backprop.test.ts checks that.
@@ -64,11 +66,39 @@ function engineInternals(): EngineInternals {
  */
 const SHAPE_ONLY_GRADIENTS = new Set<string>([tf.Add, tf.Sub, tf.Mean, tf.Sum, tf.Reshape, tf.Concat]);
 
+function shapeRecord(t: tf.Tensor | ShapeRecord): ShapeRecord {
+  return {shape: t.shape.slice(), dtype: t.dtype, rank: t.rank, size: t.size};
+}
+
+/**
+ * After a native FusedBatchNorm that folded its mean and variance paths into dx (the backend
+ * recorded its mean in `batchStats`, src/kernels/batch_norm.ts), the Square node of that variance
+ * gets a known-zero dy, and its gradient (src/kernels/gradients.ts) never reads what it saved, the
+ * x − mean: swap that tensor for a shape record now, so it is freed during the forward pass (one
+ * activation-sized tensor per batch norm) instead of at the end of the backward pass.
+ */
+function releaseFoldedVariance(engine: EngineInternals, inputs: tf.NamedTensorMap): void {
+  const backend = tf.backend() as { batchStats?: WeakMap<tf.DataId, { centered: tf.DataId }> };
+  const stats = inputs.mean && backend.batchStats?.get(inputs.mean.dataId);
+  const tape = engine.state.activeTape;
+  if (!stats || !tape) return;
+  for (let i = tape.length - 1; i >= Math.max(0, tape.length - 64); i--) {
+    const node = tape[i];
+    if (node.kernelName !== tf.Square || node.inputs.x?.dataId !== stats.centered) continue;
+    node.saved = (node.saved ?? []).map((t) => {
+      if (t instanceof tf.Tensor) t.dispose();
+      return shapeRecord(t);
+    });
+    return;
+  }
+}
+
 /**
  * Run `f` with the shape-only kernels saving a ShapeRecord in place of each tensor: the engine asks
  * getTensorsForGradient what to save and keeps a clone of each through saveTensorsForBackwardMode;
  * both pass the records through instead. A gradient that read values from a record would fail
- * loudly (it has no data), never silently.
+ * loudly (it has no data), never silently. Square nodes of folded batch-norm variances lose their
+ * saved tensor the same way (releaseFoldedVariance).
  */
 function savingShapesOnly<T>(engine: EngineInternals, f: () => T): T {
   const records = new WeakSet<object>();
@@ -78,9 +108,10 @@ function savingShapesOnly<T>(engine: EngineInternals, f: () => T): T {
   const save = engine.saveTensorsForBackwardMode;
   engine.getTensorsForGradient = function (kernelName, inputs, outputs) {
     const tensors = getTensors.call(this, kernelName, inputs, outputs);
+    if (kernelName === tf.FusedBatchNorm) releaseFoldedVariance(engine, inputs);
     if (!SHAPE_ONLY_GRADIENTS.has(kernelName)) return tensors;
     return tensors.map((t) => {
-      const record: ShapeRecord = {shape: t.shape.slice(), dtype: t.dtype, rank: t.rank, size: t.size};
+      const record = shapeRecord(t);
       records.add(record);
       return record;
     });

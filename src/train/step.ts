@@ -2,6 +2,7 @@
  * One training step and one evaluation pass: the two places a batch meets the model.
  */
 import * as tf from '@tensorflow/tfjs';
+import { applyReleasing } from '../models/apply_releasing';
 import { frugalVariableGrads } from './backprop';
 import type { SgdMomentum } from './sgd';
 
@@ -33,13 +34,14 @@ export async function countCorrect(logits: tf.Tensor, labels: Int32Array): Promi
  * Forward in training mode (BatchNorm uses and updates batch statistics), softmax cross-entropy,
  * backward, and one optimizer step at learning rate `lr`. The update is skipped when the loss is
  * not finite, so the weights stay the last good ones. The backward pass frees what it no longer
- * needs as it goes (frugalVariableGrads; tf.variableGrads keeps it all to the end).
+ * needs as it goes (frugalVariableGrads; tf.variableGrads keeps it all to the end), and the forward
+ * pass releases the activations no later layer reads (applyReleasing).
  */
 export async function trainStep(model: tf.LayersModel, opt: SgdMomentum, x: tf.Tensor4D, y: tf.Tensor2D, labels: Int32Array, lr: number): Promise<StepResult> {
   let logits: tf.Tensor | null = null;
   const vars = opt.params.map((p) => p.variable);
   const { value, grads } = frugalVariableGrads(() => {
-    logits = tf.keep(model.apply(x, { training: true }) as tf.Tensor); // (B, 10)
+    logits = tf.keep(applyReleasing(model, x, { training: true })); // (B, 10)
     return tf.losses.softmaxCrossEntropy(y, logits) as tf.Scalar;
   }, vars);
   try {
