@@ -22,6 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 interface GraphLayer {
   apply(inputs: tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor | tf.Tensor[];
   getClassName(): string;
+  stateful?: boolean;
 }
 
 interface GraphNode {
@@ -94,7 +95,9 @@ export function applyReleasing(model: tf.LayersModel, x: tf.Tensor, kwargs: { tr
         const t = values.get(s.id)!;
         const left = pending.get(t)! - 1;
         pending.set(t, left);
-        if (left === 0) t.dispose();
+        // As the executor in inference mode: a stateful layer's output (its state) and a variable
+        // a layer handed on unchanged are not the pass's to dispose.
+        if (left === 0 && !s.sourceLayer?.stateful && !(t instanceof tf.Variable)) t.dispose();
       }
     }
     const y = values.get(output.id);
