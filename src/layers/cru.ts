@@ -175,13 +175,11 @@ export function hasFusedCRU(): boolean {
  * + bias is one conv with its bias fused, at no extra multiply-adds: no PWC1 matmul, no two adds.
  * The squeezes run as CRU_SQUEEZE, whose backward pass computes dx with one matmul.
  */
-function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): tf.Tensor4D {
+function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions,
+                  fw: FusedCRUWeights = fusedCRUWeights(p, w, o)): tf.Tensor4D {
   const [n, h, wd, c] = x.shape;
-  const {k1, k2} = squeezeKernels(p, w);
+  const {k1, k2, filter} = fw;
   const [upS, lowS] = tf.engine().runKernel(CRU_SQUEEZE, {x: tf.reshape(x, [n * h * wd, c]), k1, k2}) as tf.Tensor2D[];
-  const half = (o.kernelSize - 1) / 2;
-  const pwc1Tap = tf.pad(w.pwc1, [[half, half], [half, half], [0, 0], [0, 0]]);
-  const filter = tf.add(blockDiagonal(w.gwcKernel as tf.Tensor4D, o.groups), pwc1Tap) as tf.Tensor4D;
   const y1 = tf.fused.conv2d({x: tf.reshape(upS, [n, h, wd, p.upSqueezed]) as tf.Tensor4D, filter, strides: 1,
     pad: 'same', bias: w.gwcBias});  // Eq. 5
   const pwc2 = tf.matMul(lowS, tf.reshape(w.pwc2, [p.lowSqueezed, c - p.lowSqueezed]));
@@ -190,13 +188,32 @@ function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions):
   return y as tf.Tensor4D;
 }
 
+/** What `cruFused` reads of the weights: the squeeze kernels and the GWC's filter with PWC1 folded in. */
+export interface FusedCRUWeights {
+  k1: tf.Tensor2D;  // [C, ⌊up/r⌋]
+  k2: tf.Tensor2D;  // [C, ⌊low/r⌋]
+  filter: tf.Tensor4D;  // [k, k, ⌊up/r⌋, C]: blockDiag(GWC) + centre(PWC1)
+}
+
+/** The weights `cruFused` reads, built from the layer's weights (about ten small ops). */
+export function fusedCRUWeights(p: CRUChannels, w: CRUWeights, o: CRUOptions): FusedCRUWeights {
+  return tf.tidy(() => {
+    const {k1, k2} = squeezeKernels(p, w);
+    const half = (o.kernelSize - 1) / 2;
+    const pwc1Tap = tf.pad(w.pwc1, [[half, half], [half, half], [0, 0], [0, 0]]);
+    const filter = tf.add(blockDiagonal(w.gwcKernel as tf.Tensor4D, o.groups), pwc1Tap) as tf.Tensor4D;
+    return {k1, k2, filter};
+  });
+}
+
 /**
  * CRU forward: Y = β1·Y1 + β2·Y2 (Eq. 9); pairwise as Y2 + β1·(Y1 − Y2), one broadcast multiply.
- * Where the backend provides CRU_FUSE, the same maths runs through it (`cruFused`).
+ * Where the backend provides CRU_FUSE, the same maths runs through it (`cruFused`), reading `fw`
+ * when given (the CRU layer passes weights it built once, outside gradient computations).
  */
-export function cru(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions): tf.Tensor4D {
+export function cru(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions, fw?: FusedCRUWeights): tf.Tensor4D {
   return tf.tidy(() => {
-    if (hasFusedCRU()) return cruFused(x, p, w, o);
+    if (hasFusedCRU()) return cruFused(x, p, w, o, fw);
     const {y1, y2} = cruBranches(x, p, w, o);
     const {beta1, beta2} = cruBetas(y1, y2, o.fusion);
     if (o.fusion === 'pairwise') return tf.add(y2, tf.mul(beta1, tf.sub(y1, y2))) as tf.Tensor4D;
@@ -287,8 +304,43 @@ export class CRU extends tf.layers.Layer {
     };
   }
 
+  /** fusedCRUWeights of the weights they were built from (each weight's data id: a new one on every write). */
+  private fused?: {from: tf.DataId[]; weights: FusedCRUWeights};
+
+  /**
+   * The fused path's derived weights, built once and kept while the weights stay the same, so that
+   * inference skips ~10 small ops per call and the native conv sees the same filter tensor every
+   * time (it keeps that filter's reordered copy). Undefined inside a gradient computation (the
+   * derived weights must be built on the tape there, so gradients reach the layer's weights) and
+   * where the backend has no fused CRU.
+   */
+  private fusedWeights(w: CRUWeights): FusedCRUWeights | undefined {
+    if (!hasFusedCRU() || (tf.engine() as unknown as {state: {gradientDepth: number}}).state.gradientDepth > 0) return undefined;
+    const from = [w.squeeze1, w.squeeze2, w.gwcKernel, w.pwc1].map((t) => t.dataId);
+    if (this.fused?.from.every((d, i) => d === from[i])) return this.fused.weights;
+    this.releaseFusedWeights();
+    const weights = fusedCRUWeights(this.plan!, w, this.options);
+    Object.values(weights).forEach((t) => tf.keep(t));
+    this.fused = {from, weights};
+    return weights;
+  }
+
+  /** Dispose the kept derived weights (the next inference call builds them again). */
+  releaseFusedWeights(): void {
+    if (this.fused) tf.dispose(Object.values(this.fused.weights));
+    this.fused = undefined;
+  }
+
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
-    return tf.tidy(() => cru(singleInput(inputs), this.plan!, this.weightsNow(), this.options));
+    return tf.tidy(() => {
+      const w = this.weightsNow();
+      return cru(singleInput(inputs), this.plan!, w, this.options, this.fusedWeights(w));
+    });
+  }
+
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    this.releaseFusedWeights();
+    return super.dispose();
   }
 
   /** β1, β2 (Eq. 8), each `[N, 1, 1, C]`, for input x. */

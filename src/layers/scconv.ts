@@ -189,6 +189,11 @@ export class SCConv extends tf.layers.Layer {
     });
   }
 
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    this.cruLayer?.releaseFusedWeights();  // the units are built here, not applied, so their own dispose never runs
+    return super.dispose();
+  }
+
   /** The weights `core` reads: the units' and, for 'sru', the k×k conv's (not the adapter's projection). */
   private coreWeights(): tf.Tensor[] {
     const units = [this.sruLayer, this.cruLayer].flatMap((u) => u ? u.trainableWeights : []);
