@@ -4,6 +4,7 @@
  * which GhostConv needs and tfjs-backend-wasm lacks), as a grouped convolution.
  */
 import * as tf from '@tensorflow/tfjs';
+import { recordingGradients } from '../util/tape';
 import { f32, output, withFallback, type KernelArgs, type NativeBackendLike } from './native_util';
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
@@ -42,8 +43,7 @@ let nextWeightsId = 1;
  * immutable; a weight update makes a new one), so the number names the contents.
  */
 export function forwardWeightsId(filter: tf.TensorInfo): number {
-  const state = (tf.engine() as unknown as { state: { gradientDepth: number } }).state;
-  if (state.gradientDepth > 0) return 0;
+  if (recordingGradients()) return 0;
   let id = weightsIds.get(filter.dataId);
   if (id === undefined) {
     id = nextWeightsId++;

@@ -15,10 +15,14 @@ export const NATIVE_SIGMOID_GRAD = 'NativeSigmoidGrad';
 
 type GradFunc = tf.GradConfig['gradFunc'];
 
+/** Whether this file's gradient for `kernelName` is already registered (registration is global). */
+function installed(kernelName: string): boolean {
+  return (tf.getGradient(kernelName) as { native?: boolean } | undefined)?.native === true;
+}
+
 function override(kernelName: string, fast: (stock: GradFunc) => GradFunc): void {
   const stock = tf.getGradient(kernelName);
-  if (!stock) return;
-  if ((stock as { native?: boolean }).native) return; // already installed
+  if (!stock || installed(kernelName)) return;
   const fastFunc = fast(stock.gradFunc);
   const config: tf.GradConfig & { native: boolean } = {
     ...stock,
@@ -50,7 +54,7 @@ export function registerNativeGradients(): void {
   // so the mask, and the gradient, are the same; but y is the next layer's input, which that layer
   // saves anyway, while x (a batch norm's output) was kept for Relu alone: one activation-sized
   // tensor per ReLU less in the forward pass. On native, dy masked in one pass (stock: Step, Mul).
-  if (!(tf.getGradient(tf.Relu) as { native?: boolean } | undefined)?.native) {
+  if (!installed(tf.Relu)) {
     tf.registerGradient({
       kernelName: tf.Relu, inputsToSave: [], outputsToSave: [true], native: true,
       gradFunc: (dy, saved) => {

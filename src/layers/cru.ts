@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
+import { recordingGradients } from '../util/tape';
 import { blockDiagonal, verifyGroups } from './grouped_conv';
 import { channelsOf, convMacs, kernelInit, Kwargs, LayerArgs, Shape, singleInput, singleShape, spatialSum } from './layer_utils';
 
@@ -315,7 +316,7 @@ export class CRU extends tf.layers.Layer {
    * where the backend has no fused CRU.
    */
   private fusedWeights(w: CRUWeights): FusedCRUWeights | undefined {
-    if (!hasFusedCRU() || (tf.engine() as unknown as {state: {gradientDepth: number}}).state.gradientDepth > 0) return undefined;
+    if (!hasFusedCRU() || recordingGradients()) return undefined;
     const from = [w.squeeze1, w.squeeze2, w.gwcKernel, w.pwc1].map((t) => t.dataId);
     if (this.fused?.from.every((d, i) => d === from[i])) return this.fused.weights;
     this.releaseFusedWeights();

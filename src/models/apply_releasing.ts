@@ -63,19 +63,32 @@ function readerCounts(nodes: GraphNode[]): Map<number, number> {
   return counts;
 }
 
+interface WalkPlan { nodes: GraphNode[]; readers: Map<number, number> }
+
+/** Each model's walk plan (null: not walkable), worked out on its first call: a model's graph never changes. */
+const plans = new WeakMap<tf.LayersModel, WalkPlan | null>();
+
+function walkPlan(model: tf.LayersModel): WalkPlan | null {
+  if (!plans.has(model)) {
+    const nodes = executionOrder(model);
+    plans.set(model, nodes && { nodes, readers: readerCounts(nodes) });
+  }
+  return plans.get(model) ?? null;
+}
+
 /**
  * The model's output for `x`, as `model.apply(x, kwargs)` computes it (each layer's `apply` with
  * the same kwargs, as tfjs-layers' executor calls it), with every intermediate tensor disposed as
  * soon as no later layer reads it. `x` itself is never disposed.
  */
 export function applyReleasing(model: tf.LayersModel, x: tf.Tensor, kwargs: { training?: boolean } = {}): tf.Tensor {
-  const nodes = executionOrder(model);
-  if (!nodes) return model.apply(x, kwargs) as tf.Tensor;
+  const plan = walkPlan(model);
+  if (!plan) return model.apply(x, kwargs) as tf.Tensor;
+  const {nodes, readers} = plan;
   const g = model as unknown as GraphInternals;
   const output = g.outputs[0];
   return tf.tidy(() => {
     const values = new Map<number, tf.Tensor>([[g.inputs[0].id, x]]);
-    const readers = readerCounts(nodes);
     // Readers still to run of each tensor object (a layer may return its input, so one object can
     // stand for several symbolic tensors); the input and the output are never disposed.
     const pending = new Map<tf.Tensor, number>([[x, Infinity]]);

@@ -28,6 +28,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors';
+import type { NativeBackendLike } from '../kernels/native_util';
 
 /** A node of tfjs-core's gradient tape (tape.ts). */
 interface TapeNode {
@@ -78,7 +79,7 @@ function shapeRecord(t: tf.Tensor | ShapeRecord): ShapeRecord {
  * activation-sized tensor per batch norm) instead of at the end of the backward pass.
  */
 function releaseFoldedVariance(engine: EngineInternals, inputs: tf.NamedTensorMap): void {
-  const backend = tf.backend() as { batchStats?: WeakMap<tf.DataId, { centered: tf.DataId }> };
+  const backend = tf.backend() as Partial<Pick<NativeBackendLike, 'batchStats'>>;  // only the native backend has it
   const stats = inputs.mean && backend.batchStats?.get(inputs.mean.dataId);
   const tape = engine.state.activeTape;
   if (!stats || !tape) return;
