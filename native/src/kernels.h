@@ -54,4 +54,7 @@ napi_value sru_backward(napi_env env, const Args& a);
 napi_value cru_fuse(napi_env env, const Args& a);
 napi_value cru_fuse_grad(napi_env env, const Args& a);
 
+// sgd.cc: the SGD-with-momentum update of one weight and its velocity (src/train/sgd.ts).
+napi_value sgd_momentum(napi_env env, const Args& a);
+
 }  // namespace scconv

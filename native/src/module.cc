@@ -5,7 +5,7 @@
 // Convolutions and matrix products run through oneDNN; elementwise ops, reductions, batch norm,
 // copies and pooling are OpenMP loops on the same thread pool. One file per kernel family,
 // mirroring src/kernels/: conv.cc, matmul.cc, elementwise.cc, reduce.cc, batch_norm.cc, copy.cc,
-// pool.cc, sru.cc, cru.cc; args.cc reads and checks every argument and turns every failure into a JS Error.
+// pool.cc, sru.cc, cru.cc, sgd.cc; args.cc reads and checks every argument and turns every failure into a JS Error.
 
 #include "kernels.h"
 
@@ -69,6 +69,7 @@ const Entry kEntries[] = {
     {"blockReduce", block_reduce}, {"blockSpread", block_spread},
     {"sruForward", sru_forward}, {"sruBackward", sru_backward},
     {"cruFuse", cru_fuse},    {"cruFuseGrad", cru_fuse_grad},
+    {"sgdMomentum", sgd_momentum},
     {"setThreads", set_threads}, {"getThreads", get_threads}, {"tuneMalloc", tune_malloc}, {"version", version},
 };
 

@@ -47,6 +47,9 @@ export interface NativeAddon {
   cruFuseGrad(dy: Float32Array, dbeta: Float32Array, y1: Float32Array, pwc2: Float32Array, low: Float32Array,
               beta: Float32Array, dy1: Float32Array, dpwc2: Float32Array, dlow: Float32Array,
               n: number, p: number, c: number, l: number, fusion: number): void;
+  /** SGD with momentum (native/src/sgd.cc): vOut = momentum·v + g + decay·w, wOut = w − lr·vOut. */
+  sgdMomentum(w: Float32Array, v: Float32Array, g: Float32Array, wOut: Float32Array, vOut: Float32Array,
+              lr: number, momentum: number, decay: number): void;
   sumProduct(a: Float32Array, b: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
   batchNorm(x: Float32Array, mean: Float32Array, variance: Float32Array, offset: Float32Array | null,
             scale: Float32Array | null, epsilon: number, out: Float32Array, channels: number, act: number): void;
@@ -59,6 +62,23 @@ export interface NativeAddon {
   /** Keep freed multi-megabyte buffers in the heap for reuse (glibc mallopt); false where unsupported. */
   tuneMalloc(): boolean;
   version(): string;
+}
+
+/**
+ * Every entry NativeAddon declares (the compiler checks the list is complete): an addon built from
+ * older sources lacks the newer ones, and is refused at load with the fix instead of failing in
+ * the middle of a run.
+ */
+const ENTRIES: Record<keyof NativeAddon, true> = {
+  conv: true, convImpl: true, binary: true, copyRows: true, slice: true, matMul: true, unary: true, addN: true,
+  reduce: true, broadcast: true, blockReduce: true, blockSpread: true, sruForward: true, sruBackward: true,
+  cruFuse: true, cruFuseGrad: true, sgdMomentum: true, sumProduct: true, batchNorm: true, batchNormGrad: true,
+  setThreads: true, getThreads: true, tuneMalloc: true, version: true,
+};
+
+/** The entries of NativeAddon that `exports` lacks. */
+export function missingEntries(exports: object): string[] {
+  return Object.keys(ENTRIES).filter((name) => typeof (exports as Record<string, unknown>)[name] !== 'function');
 }
 
 /** Where the built addon lives, relative to the package root. */
@@ -100,7 +120,10 @@ export function loadNativeAddon(): { addon: NativeAddon | null; why: string } {
     }
     const mod = { exports: {} as NativeAddon };
     process.dlopen(mod, file);
-    cached = { addon: mod.exports, why: `loaded ${file} (${mod.exports.version()})` };
+    const missing = missingEntries(mod.exports);
+    cached = missing.length > 0
+      ? { addon: null, why: `the native kernel pack at ${file} was built from older sources (it lacks ${missing.join(', ')}): run \`npm run build:native\`` }
+      : { addon: mod.exports, why: `loaded ${file} (${mod.exports.version()})` };
   } catch (e) {
     cached = { addon: null, why: `the native kernel pack at ${file} failed to load: ${(e as Error).message}` };
   }

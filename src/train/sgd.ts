@@ -5,9 +5,38 @@
  *   g ← g + λ·w      (only for weights that decay)
  *   v ← μ·v + g      (v starts at 0, so the first step has v = g, as PyTorch's buffer)
  *   w ← w − lr·v
+ *
+ * One weight's update is `sgdUpdate`: one kernel call on backends that provide SGD_MOMENTUM_KERNEL
+ * (the native backend, src/kernels/sgd.ts), else five tfjs ops; both give the same bits.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ValueError } from '../errors';
+
+/** The name of the fused update kernel (inputs {w, v, g}, attrs SgdUpdate → [w', v']). */
+export const SGD_MOMENTUM_KERNEL = 'SCConvSgdMomentum';
+
+/** One update's scalars: learning rate, momentum μ, weight decay λ (0: this weight does not decay). */
+export interface SgdUpdate {
+  lr: number;
+  momentum: number;
+  decay: number;
+}
+
+/**
+ * The new weight and velocity, v' = μ·v + (g + λ·w) (the decay term only when λ ≠ 0) and
+ * w' = w − lr·v', through the fused kernel when `fused` (the current backend provides it).
+ */
+export function sgdUpdate(w: tf.Tensor, v: tf.Tensor, g: tf.Tensor, u: SgdUpdate, fused: boolean): [tf.Tensor, tf.Tensor] {
+  if (fused) return tf.engine().runKernel(SGD_MOMENTUM_KERNEL, { w, v, g }, { ...u }) as [tf.Tensor, tf.Tensor];
+  const gd = u.decay !== 0 ? g.add(w.mul(u.decay)) : g;
+  const vNew = v.mul(u.momentum).add(gd);
+  return [w.sub(vNew.mul(u.lr)), vNew];
+}
+
+/** Whether the current backend provides SGD_MOMENTUM_KERNEL. */
+export function hasFusedSgd(): boolean {
+  return tf.getKernel(SGD_MOMENTUM_KERNEL, tf.getBackend()) !== undefined;
+}
 
 export interface SgdParam {
   name: string;
@@ -39,14 +68,15 @@ export class SgdMomentum {
     if (grads.length !== this.params.length) {
       throw new ValueError(`SgdMomentum.step expects ${this.params.length} gradients, but received ${grads.length}.`);
     }
+    const fused = hasFusedSgd();
     tf.tidy(() => {
       this.params.forEach((p, i) => {
         const grad = grads[i];
         if (grad == null) return;
-        const g = p.decay && this.weightDecay > 0 ? grad.add(p.variable.mul(this.weightDecay)) : grad;
-        const v = this.velocities[i];
-        v.assign(v.mul(this.momentum).add(g));
-        p.variable.assign(p.variable.sub(v.mul(lr)));
+        const decay = p.decay ? this.weightDecay : 0;
+        const [w, v] = sgdUpdate(p.variable, this.velocities[i], grad, { lr, momentum: this.momentum, decay }, fused);
+        this.velocities[i].assign(v);
+        p.variable.assign(w);
       });
     });
   }

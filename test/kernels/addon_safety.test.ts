@@ -21,7 +21,7 @@ test('every addon entry rejects bad kinds, lengths and shapes with an error nami
     `the child exited with status ${r.status}, signal ${r.signal} during "${started?.slice(6)}":\n${r.stderr.slice(-2000)}`);
   const results: Result[] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const valid = results.filter((c) => c.valid), bad = results.filter((c) => !c.valid);
-  assert.equal(valid.length, 20);
+  assert.equal(valid.length, 21);
   assert.ok(bad.length > 200, `${bad.length} bad calls`);
   for (const c of valid) assert.ok(!c.threw, `${c.case} threw: ${c.message}`);
   for (const c of bad) {
@@ -35,6 +35,8 @@ test('every addon entry rejects bad kinds, lengths and shapes with an error nami
     'scconv_native.conv: a (argument 1) expects a Float32Array, but received an Int32Array of length 32.');
   assert.equal(message('batchNorm: channels = 0'),
     'scconv_native.batchNorm: channels (argument 7) expects an integer ≥ 1, but received 0.');
+  assert.equal(message('sgdMomentum: vOut longer than w'),
+    'scconv_native.sgdMomentum: vOut expects 4 elements (the shape of w), but received an array of 5.');
   assert.equal(message('reduce: argument 1 one element short'),
     'scconv_native.reduce: x expects 24 elements (outer·mid·inner), but received an array of 23.');
   assert.match(message('conv: geometry oneDNN rejects (oh = 7 from h = 4)'),
