@@ -1,5 +1,6 @@
 /**
- * Inference timing: the median time of a forward pass of a model on one batch, after a warm-up.
+ * Timing loops: the median time of a forward pass of a model on one batch (or of any step), after a
+ * warm-up that lasts a number of passes and, where asked, a number of seconds.
  * `npm run bench -- --inference` and notebook 04 time the same way. Reads the result with an
  * asynchronous `data()` (webgpu in Node has no synchronous read), so the time includes the work
  * a lazy backend would otherwise defer.
@@ -22,23 +23,58 @@ export function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
+/** How long a timed loop runs: passes (or steps) and seconds, each a minimum, warm-up then timed. */
+export interface TimedLoopOptions {
+  /** Timed passes, at least (default 10). */
+  steps?: number;
+  /** Untimed warm-up passes, at least (default 1). */
+  warmup?: number;
+  /**
+   * The warm-up lasts at least this long (default 0). V8 compiles JavaScript to optimised code only
+   * after many calls: a batch-1 forward pass of SCConv-ResNet-20 took 25 ms after 3 warm-up passes
+   * and 4 ms after 2 s of them, so short passes need seconds, not a count, to reach steady state.
+   */
+  warmupSeconds?: number;
+  /** The timed passes last at least this long (default 0): enough samples for a median of short passes. */
+  minSeconds?: number;
+  /** Runs once between the warm-up and the timed passes (bench resets its per-kernel profile there). */
+  afterWarmup?: () => void;
+}
+
 /**
- * Time `steps` forward passes (inference mode) of `model` on `x` after `warmup` untimed ones;
- * `afterWarmup` runs once between the two (bench resets its per-kernel profile there).
+ * Run `pass` for a warm-up, then time it: at least `steps` timed passes lasting at least
+ * `minSeconds` in all, after at least `warmup` passes lasting at least `warmupSeconds`. Returns
+ * every timed pass's milliseconds.
  */
-export async function timeInference(model: tf.LayersModel, x: tf.Tensor4D, steps: number, warmup = 1,
-                                    afterWarmup?: () => void): Promise<InferenceTiming> {
-  expect(Number.isInteger(steps) && steps >= 1, 'timeInference', 'steps to be an integer >= 1', steps);
-  expect(Number.isInteger(warmup) && warmup >= 0, 'timeInference', 'warmup to be an integer >= 0', warmup);
+export async function timedLoop(pass: () => Promise<void>, o: TimedLoopOptions = {}): Promise<number[]> {
+  const { steps = 10, warmup = 1, warmupSeconds = 0, minSeconds = 0 } = o;
+  expect(Number.isInteger(steps) && steps >= 1, 'timedLoop', 'steps to be an integer >= 1', steps);
+  expect(Number.isInteger(warmup) && warmup >= 0, 'timedLoop', 'warmup to be an integer >= 0', warmup);
+  expect(warmupSeconds >= 0 && minSeconds >= 0, 'timedLoop', 'warmupSeconds and minSeconds >= 0', [warmupSeconds, minSeconds]);
+  const start = performance.now();
+  for (let s = 0; s < warmup || performance.now() - start < warmupSeconds * 1000; s++) await pass();
+  o.afterWarmup?.();
   const times: number[] = [];
-  for (let s = 0; s < warmup + steps; s++) {
-    if (s === warmup) afterWarmup?.();
+  for (let total = 0; times.length < steps || total < minSeconds * 1000;) {
     const t0 = performance.now();
+    await pass();
+    times.push(performance.now() - t0);
+    total += times[times.length - 1];
+  }
+  return times;
+}
+
+/**
+ * Time forward passes (inference mode) of `model` on `x`: timedLoop's options, or just the number
+ * of timed passes (after one warm-up pass). The defaults time 10 passes after 1 warm-up pass. Reads
+ * each result asynchronously, as a user would.
+ */
+export async function timeInference(model: tf.LayersModel, x: tf.Tensor4D, o: number | TimedLoopOptions = {}): Promise<InferenceTiming> {
+  const times = await timedLoop(async () => {
     const y = tf.tidy(() => model.apply(x, { training: false }) as tf.Tensor);
     await y.data(); // waits for the result
     y.dispose();
-    if (s >= warmup) times.push(performance.now() - t0);
-  }
+  }, typeof o === 'number' ? { steps: o } : o);
   const ms = median(times);
   return { batch: x.shape[0], msPerBatch: ms, imagesPerSec: x.shape[0] / (ms / 1000), times };
 }
@@ -48,6 +84,8 @@ export interface InferenceResult {
   imagesPerSec: number;
   msPerBatch?: number;
   peakRssMB?: number;
+  /** Timed passes. */
+  steps?: number;
 }
 
 /** Inference results by batch size (the keys are the batch sizes, "1" and "128" by default). */

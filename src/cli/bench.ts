@@ -8,6 +8,12 @@
  *   npm run bench -- --models resnet20-scconv --recompute   # SCConv recomputes SRU/CRU in the backward pass
  *   npm run bench -- --vs-pytorch --rounds 3        # every model 3 times, interleaved; the median round of each
  *
+ * Each measurement warms up for at least --warmup steps (passes) and --warmup-seconds (default 2),
+ * then times at least --steps of them lasting at least --min-seconds (default 1); both engines alike.
+ * The seconds matter for short passes: V8 optimises JavaScript only after many calls, and a batch-1
+ * forward pass of SCConv-ResNet-20 took 25 ms after 3 warm-up passes but 4 ms after 2 s of them
+ * (PyTorch: 16 ms either way), so a count-only warm-up timed the JIT, not the network.
+ *
  * Fields of a line (docs/performance.md has the full list): `imagesPerSec` and `peakRssMB` (training)
  * or `inference: {"1": {imagesPerSec, msPerBatch, peakRssMB}, "128": {...}}`; for every model that
  * replaces the 3×3 conv (SCConv, Ghost, Octave) `vsStandard` (training) or `inferenceVsStandard`
@@ -30,7 +36,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { inferenceRatios, median, throughputRatio, timeInference, type InferenceByBatch } from '../analysis/speed';
+import { inferenceRatios, median, throughputRatio, timedLoop, timeInference, type InferenceByBatch } from '../analysis/speed';
 import { initBackend } from '../backend';
 import { ValueError } from '../errors';
 import { NATIVE_BACKEND_NAME } from '../kernels/native_backend';
@@ -62,6 +68,10 @@ export interface BenchOptions {
   batch: number;
   steps: number;
   warmup: number;
+  /** The warm-up lasts at least this long, in seconds. */
+  warmupSeconds: number;
+  /** The timed steps last at least this long, in seconds. */
+  minSeconds: number;
   threads: number;
   vsPytorch: boolean;
   profile: boolean;
@@ -82,11 +92,11 @@ interface WorkerTask {
   inferenceBatch?: number;
 }
 
-const FLAGS = '--models, --batch, --steps, --warmup, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference, --recompute, --rounds';
+const FLAGS = '--models, --batch, --steps, --warmup, --warmup-seconds, --min-seconds, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference, --recompute, --rounds';
 
 export function parseArgs(argv: string[]): BenchOptions & { worker?: WorkerTask } {
   const o: BenchOptions & { worker?: WorkerTask } = {
-    models: Object.keys(BENCH_MODELS).filter((m) => BENCH_MODELS[m].torch), batch: 128, steps: 10, warmup: 3, threads: 2,
+    models: Object.keys(BENCH_MODELS).filter((m) => BENCH_MODELS[m].torch), batch: 128, steps: 10, warmup: 3, warmupSeconds: 2, minSeconds: 1, threads: 2,
     vsPytorch: false, profile: false, profileShapes: false, inference: false, recompute: false, rounds: 1,
   };
   let workerBatch: number | undefined;
@@ -99,12 +109,19 @@ export function parseArgs(argv: string[]): BenchOptions & { worker?: WorkerTask 
     if (!Number.isInteger(n) || n < 0) throw new ValueError(`bench expects ${flag} to be a non-negative integer, but received ${JSON.stringify(v)}.`);
     return n;
   };
+  const seconds = (flag: string, v: string | undefined) => {
+    const n = Number(value(flag, v));
+    if (!Number.isFinite(n) || n < 0) throw new ValueError(`bench expects ${flag} to be a number of seconds >= 0, but received ${JSON.stringify(v)}.`);
+    return n;
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--models') o.models = value(a, argv[++i]).split(',').filter(Boolean);
     else if (a === '--batch') o.batch = int(a, argv[++i]);
     else if (a === '--steps') o.steps = int(a, argv[++i]);
     else if (a === '--warmup') o.warmup = int(a, argv[++i]);
+    else if (a === '--warmup-seconds') o.warmupSeconds = seconds(a, argv[++i]);
+    else if (a === '--min-seconds') o.minSeconds = seconds(a, argv[++i]);
     else if (a === '--threads') o.threads = int(a, argv[++i]);
     else if (a === '--backend') o.backend = value(a, argv[++i]);
     else if (a === '--vs-pytorch') o.vsPytorch = true;
@@ -263,40 +280,37 @@ async function runWorker(task: WorkerTask, o: BenchOptions): Promise<BenchResult
   const model = createResNet({ depth: spec.depth, conv: spec.conv, placement: spec.placement, seed: 0,
     scconv: o.recompute ? { recompute: true } : undefined });
   const profile = o.profile ? instrumentKernels(tf.getBackend(), o.profileShapes) : null;
+  const loop = { steps: o.steps, warmup: o.warmup, warmupSeconds: o.warmupSeconds, minSeconds: o.minSeconds };
   const result: BenchResult = {
     model: task.model, backend: chosen.name, threads: o.threads, batch: task.inferenceBatch ?? o.batch, ...(o.recompute ? { recompute: true } : {}),
     // Trainable weights only, as PyTorch's count (countParams() adds BatchNorm's moving statistics).
     params: model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0),
-    steps: o.steps,
+    steps: o.steps,  // replaced by the number of timed steps
   };
   if (task.inferenceBatch !== undefined) {
     const x = tf.randomNormal([task.inferenceBatch, 32, 32, 3]) as tf.Tensor4D;
-    const t = await timeInference(model, x, o.steps, o.warmup, () => profile?.clear());
+    const t = await timeInference(model, x, { ...loop, afterWarmup: () => profile?.clear() });
     x.dispose();
-    Object.assign(result, { imagesPerSec: +t.imagesPerSec.toFixed(1), msPerBatch: +t.msPerBatch.toFixed(2) });
+    Object.assign(result, { steps: t.times.length, imagesPerSec: +t.imagesPerSec.toFixed(1), msPerBatch: +t.msPerBatch.toFixed(2) });
   } else {
     const opt = new SgdMomentum(model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable, decay: true })), 0.9, 5e-4);
     const x = tf.randomNormal([o.batch, 32, 32, 3]) as tf.Tensor4D;
     const labels = Int32Array.from({ length: o.batch }, (_, i) => (i * 7) % 10);
     const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat() as tf.Tensor2D;
-    const times: number[] = [];
-    for (let s = 0; s < o.warmup + o.steps; s++) {
-      if (s === o.warmup) profile?.clear();
-      const t0 = performance.now();
-      await trainStep(model, opt, x, y, labels, 0.1);
-      if (s >= o.warmup) times.push(performance.now() - t0);
-    }
+    const times = await timedLoop(async () => { await trainStep(model, opt, x, y, labels, 0.1); },
+      { ...loop, afterWarmup: () => profile?.clear() });
     const ms = median(times);
-    Object.assign(result, { imagesPerSec: +(o.batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
+    Object.assign(result, { steps: times.length, imagesPerSec: +(o.batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
   }
   result.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   if (profile) {
     const rows = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
     const total = rows.reduce((s, [, v]) => s + v.ms, 0);
     const what = task.inferenceBatch !== undefined ? `forward pass at batch ${task.inferenceBatch}` : 'step';
-    console.error(`per-kernel time, ${task.model}, ms per ${what} (kernels total ${(total / o.steps).toFixed(1)} ms):`);
+    const timed = result.steps as number;
+    console.error(`per-kernel time, ${task.model}, ms per ${what} (kernels total ${(total / timed).toFixed(1)} ms):`);
     for (const [name, v] of rows.slice(0, Number(process.env.SCCONV_PROFILE_ROWS ?? 25))) {
-      console.error(`  ${name.padEnd(34)} ${(v.ms / o.steps).toFixed(2).padStart(8)} ms  ${(v.calls / o.steps).toFixed(0).padStart(5)} calls`);
+      console.error(`  ${name.padEnd(34)} ${(v.ms / timed).toFixed(2).padStart(8)} ms  ${(v.calls / timed).toFixed(0).padStart(5)} calls`);
     }
     if (chosen.name === NATIVE_BACKEND_NAME) printFallbacks(task.model);
   }
@@ -319,10 +333,11 @@ function runOurs(model: string, o: BenchOptions, argv: string[]): BenchResult {
   const runs = inferenceBatches(o).map((b) => [b, child(['--worker-batch', String(b)])] as const);
   const failed = runs.find(([, r]) => r.error);
   if (failed) return { model, error: failed[1].error };
-  const { imagesPerSec: _i, msPerBatch: _m, peakRssMB: _p, batch: _b, ...head } = runs[0][1];
+  const { imagesPerSec: _i, msPerBatch: _m, peakRssMB: _p, batch: _b, steps: _s, ...head } = runs[0][1];
   return {
     ...head, batch: o.batch,
-    inference: Object.fromEntries(runs.map(([b, r]) => [String(b), { imagesPerSec: r.imagesPerSec as number, msPerBatch: r.msPerBatch as number, peakRssMB: r.peakRssMB as number }])),
+    inference: Object.fromEntries(runs.map(([b, r]) => [String(b), { imagesPerSec: r.imagesPerSec as number,
+      msPerBatch: r.msPerBatch as number, peakRssMB: r.peakRssMB as number, steps: r.steps as number }])),
   };
 }
 
@@ -354,7 +369,8 @@ function runPytorch(modelName: string, o: BenchOptions): BenchResult {
   const script = path.join(packageRoot(), 'scripts', 'torch_bench.py');
   const r = spawnSync(python, [script, '--reference', reference, '--depth', String(spec.depth), '--conv', spec.conv,
     '--placement', spec.placement ?? 'second', '--batch', String(o.batch), '--threads', String(o.threads),
-    '--steps', String(o.steps), '--warmup', String(o.warmup), '--measure', o.inference ? 'inference' : 'train'],
+    '--steps', String(o.steps), '--warmup', String(o.warmup), '--warmup-seconds', String(o.warmupSeconds),
+    '--min-seconds', String(o.minSeconds), '--measure', o.inference ? 'inference' : 'train'],
   { encoding: 'utf8', env });
   return parseResultLine(r.stdout, r.stderr || r.error?.message || null, r.status, 'the PyTorch run');
 }

@@ -18,6 +18,9 @@ test('parseArgs: defaults, every flag, and the internal worker flags', () => {
   assert.deepEqual(parseArgs(['--worker', 'resnet20']).worker, { model: 'resnet20' });
   assert.equal(d.rounds, 1);
   assert.equal(parseArgs(['--rounds', '3']).rounds, 3);
+  assert.deepEqual([d.warmupSeconds, d.minSeconds], [2, 1]);
+  const t = parseArgs(['--warmup-seconds', '0.5', '--min-seconds', '0']);
+  assert.deepEqual([t.warmupSeconds, t.minSeconds], [0.5, 0]);
 });
 
 test('parseArgs: a bad flag or value names it and what is valid', () => {
@@ -30,6 +33,7 @@ test('parseArgs: a bad flag or value names it and what is valid', () => {
   assert.throws(() => parseArgs(['--batch', '0']), /bench expects --batch and --steps >= 1, but received 0 and 10\./);
   assert.throws(() => parseArgs(['--threads', '0']), /bench expects --threads >= 1, but received 0\./);
   assert.throws(() => parseArgs(['--rounds', '0']), /bench expects --rounds >= 1, but received 0\./);
+  assert.throws(() => parseArgs(['--warmup-seconds', '-1']), /bench expects --warmup-seconds to be a number of seconds >= 0, but received "-1"\./);
   assert.throws(() => parseArgs(['--worker', 'vgg']), /bench expects --worker to name a model from .* but received "vgg"\./);
 });
 
