@@ -20,9 +20,9 @@ const sgdMomentum = withFallback(SGD_MOMENTUM_KERNEL, ({ inputs, backend, attrs 
   for (const [name, t] of Object.entries({ v, g })) {
     expect(tf.util.arraysEqual(t.shape, w.shape), SGD_MOMENTUM_KERNEL, `${name} of w's shape [${w.shape}]`, t.shape);
   }
-  const [wv, vv, gv] = [w, v, g].map((t, i) => {
+  const [wv, vv, gv] = Object.entries({ w, v, g }).map(([name, t]) => {
     const values = f32(backend, t);
-    expect(values !== null, SGD_MOMENTUM_KERNEL, `float32 ${'wvg'[i]}`, t.dtype);
+    expect(values !== null, SGD_MOMENTUM_KERNEL, `float32 ${name}`, t.dtype);
     return values!;
   });
   const { lr, momentum, decay } = attrs as unknown as SgdUpdate;

@@ -38,10 +38,13 @@ test('SgdMomentum.step runs one fused kernel per weight on native, the compositi
   }
 });
 
-test('SCConvSgdMomentum names a gradient of the wrong shape', { skip }, () => {
+test('SCConvSgdMomentum names a gradient of the wrong shape or dtype', { skip }, () => {
   tf.setBackend(NATIVE_BACKEND_NAME);
   const [w, v, g] = [tf.zeros([2, 3]), tf.zeros([2, 3]), tf.zeros([3, 2])];
   assert.throws(() => sgdUpdate(w, v, g, { lr: 0.1, momentum: 0.9, decay: 0 }, true),
     /SCConvSgdMomentum expects g of w's shape \[2,3\], but received \[3,2\]/);
-  [w, v, g].forEach((t) => t.dispose());
+  const gi = tf.zeros([2, 3], 'int32');
+  assert.throws(() => sgdUpdate(w, v, gi, { lr: 0.1, momentum: 0.9, decay: 0 }, true),
+    /SCConvSgdMomentum expects float32 g, but received "int32"/);
+  [w, v, g, gi].forEach((t) => t.dispose());
 });
