@@ -32,7 +32,7 @@ export interface TimedLoopOptions {
   /**
    * The warm-up lasts at least this long (default 0). V8 compiles JavaScript to optimised code only
    * after many calls: a batch-1 forward pass of SCConv-ResNet-20 took 25 ms after 3 warm-up passes
-   * and 4 ms after 2 s of them, so short passes need seconds, not a count, to reach steady state.
+   * and 4 ms after 300, so short passes need seconds, not a count, to reach steady state.
    */
   warmupSeconds?: number;
   /** The timed passes last at least this long (default 0): enough samples for a median of short passes. */

@@ -11,8 +11,8 @@
  * Each measurement warms up for at least --warmup steps (passes) and --warmup-seconds (default 2),
  * then times at least --steps of them lasting at least --min-seconds (default 1); both engines alike.
  * The seconds matter for short passes: V8 optimises JavaScript only after many calls, and a batch-1
- * forward pass of SCConv-ResNet-20 took 25 ms after 3 warm-up passes but 4 ms after 2 s of them
- * (PyTorch: 16 ms either way), so a count-only warm-up timed the JIT, not the network.
+ * forward pass of SCConv-ResNet-20 took 25 ms after 3 warm-up passes but 4 ms after 300 (PyTorch's:
+ * 12 ms either way), so a count-only warm-up timed the JIT, not the network.
  *
  * Fields of a line (docs/performance.md has the full list): `imagesPerSec` and `peakRssMB` (training)
  * or `inference: {"1": {imagesPerSec, msPerBatch, peakRssMB}, "128": {...}}`; for every model that
