@@ -23,9 +23,10 @@
  * `inferenceVsPytorch` are ours ÷ PyTorch.
  *
  * With --rounds N the whole plan runs N times, round after round, and each model's line holds its
- * median round (by images/s; per batch size for inference), with `rounds` and `imagesPerSecRounds`:
- * on this 2-core VM one pass moved SCConv-ResNet-20's vsStandard between 0.69 and 0.98 from run to
- * run, so a single pass is no basis for a published ratio.
+ * median round (by images/s; per batch size for inference), with `rounds`, `imagesPerSecRounds` and,
+ * for a variant, `vsStandardRounds` (inference: `inferenceVsStandardRounds`), each round's ratio to
+ * its plain network's same round: on this 2-core VM one pass moved SCConv-ResNet-20's vsStandard
+ * between 0.69 and 0.98 from run to run, so a single pass is no basis for a published ratio.
  *
  * Every measurement runs in its own process (a clean peak RSS), one after another; the PyTorch one
  * runs right after ours for the same model with the same batch, steps and threads, never at the
@@ -197,6 +198,21 @@ function roundSpeeds(rounds: BenchResult[]): unknown {
     return Object.fromEntries(batches.map((b) => [b, rounds.map((r) => r.inference?.[b]?.imagesPerSec ?? null)]));
   }
   return rounds.map((r) => r.imagesPerSec ?? null);
+}
+
+/**
+ * Ratio of `a`'s images/s to `b`'s round by round (round i with round i; the plan interleaves the
+ * models, so a pair shares the machine's state of the moment): a list for training, a list per
+ * batch size for inference; null where either round failed.
+ */
+export function roundRatios(a: BenchResult[], b: BenchResult[]): unknown {
+  const pairs = a.map((r, i) => [r, b[i]] as const);
+  if (a.some((r) => r.inference)) {
+    const batches = Object.keys(a.find((r) => r.inference)!.inference!);
+    return Object.fromEntries(batches.map((batch) => [batch, pairs.map(([x, y]) =>
+      throughputRatio(x.inference?.[batch]?.imagesPerSec, y?.inference?.[batch]?.imagesPerSec))]));
+  }
+  return pairs.map(([x, y]) => throughputRatio(x.imagesPerSec, y?.imagesPerSec));
 }
 
 /**
@@ -403,8 +419,10 @@ async function main(argv: string[]): Promise<number> {
     const plain = plainNetworkOf(m);
     const line = benchLine(o.inference ? 'inference' : 'train', ours, pytorch, plain ? done.get(plain) : undefined);
     done.set(m, { ours, pytorch });
+    const ratioKey = o.inference ? 'inferenceVsStandardRounds' : 'vsStandardRounds';
     const spread = o.rounds > 1
-      ? { rounds: o.rounds, imagesPerSecRounds: roundSpeeds(r.ours), ...(pytorch ? { pytorchImagesPerSecRounds: roundSpeeds(r.pytorch) } : {}) }
+      ? { rounds: o.rounds, imagesPerSecRounds: roundSpeeds(r.ours), ...(pytorch ? { pytorchImagesPerSecRounds: roundSpeeds(r.pytorch) } : {}),
+          ...(plain ? { [ratioKey]: roundRatios(r.ours, rounds.get(plain)!.ours) } : {}) }
       : {};
     console.log(JSON.stringify({
       ...line, ...spread, load1: +os.loadavg()[0].toFixed(2),

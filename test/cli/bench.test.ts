@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { benchLine, benchPlan, inferenceBatches, medianRound, parseArgs, parseResultLine, plainNetworkOf } from '../../src/cli/bench';
+import { benchLine, benchPlan, inferenceBatches, medianRound, parseArgs, parseResultLine, plainNetworkOf, roundRatios } from '../../src/cli/bench';
 
 test('parseArgs: defaults, every flag, and the internal worker flags', () => {
   const d = parseArgs([]);
@@ -119,4 +119,13 @@ test('medianRound: the round with the median images/s (per batch size for infere
   const m = medianRound([inf(10, 900), inf(30, 700), inf(20, 800)]);
   assert.equal(m.inference!['1'].imagesPerSec, 20);
   assert.equal(m.inference!['128'].imagesPerSec, 800);
+});
+
+test('roundRatios: round i against round i, per batch size for inference, null where a round failed', () => {
+  assert.deepEqual(roundRatios([{ imagesPerSec: 433 }, { imagesPerSec: 512 }, { error: 'x' }],
+    [{ imagesPerSec: 500 }, { imagesPerSec: 640 }, { imagesPerSec: 700 }]), [0.866, 0.8, null]);
+  assert.deepEqual(roundRatios(
+    [{ inference: { '1': { imagesPerSec: 140 }, '128': { imagesPerSec: 1691 } } }, { inference: { '1': { imagesPerSec: 243 }, '128': { imagesPerSec: 2334 } } }],
+    [{ inference: { '1': { imagesPerSec: 443 }, '128': { imagesPerSec: 2970 } } }, { error: 'plain failed' }]),
+  { '1': [0.316, null], '128': [0.569, null] });
 });
