@@ -191,8 +191,10 @@ export function medianRound(rounds: BenchResult[]): BenchResult {
     [b, middle(ok.map((r) => r.inference![b]).filter((e) => e), (e) => e.imagesPerSec)])) };
 }
 
+type RoundSpeeds = (number | null)[];
+
 /** images/s of each round of `rounds` (per batch size for inference; null for a failed round). */
-function roundSpeeds(rounds: BenchResult[]): unknown {
+function roundSpeeds(rounds: BenchResult[]): RoundSpeeds | Record<string, RoundSpeeds> {
   if (rounds.some((r) => r.inference)) {
     const batches = Object.keys(rounds.find((r) => r.inference)!.inference!);
     return Object.fromEntries(batches.map((b) => [b, rounds.map((r) => r.inference?.[b]?.imagesPerSec ?? null)]));
@@ -202,17 +204,14 @@ function roundSpeeds(rounds: BenchResult[]): unknown {
 
 /**
  * Ratio of `a`'s images/s to `b`'s round by round (round i with round i; the plan interleaves the
- * models, so a pair shares the machine's state of the moment): a list for training, a list per
- * batch size for inference; null where either round failed.
+ * models, so a pair shares the machine's state of the moment), in roundSpeeds' shape: a list for
+ * training, a list per batch size for inference; null where either round failed.
  */
-export function roundRatios(a: BenchResult[], b: BenchResult[]): unknown {
-  const pairs = a.map((r, i) => [r, b[i]] as const);
-  if (a.some((r) => r.inference)) {
-    const batches = Object.keys(a.find((r) => r.inference)!.inference!);
-    return Object.fromEntries(batches.map((batch) => [batch, pairs.map(([x, y]) =>
-      throughputRatio(x.inference?.[batch]?.imagesPerSec, y?.inference?.[batch]?.imagesPerSec))]));
-  }
-  return pairs.map(([x, y]) => throughputRatio(x.imagesPerSec, y?.imagesPerSec));
+export function roundRatios(a: BenchResult[], b: BenchResult[]): RoundSpeeds | Record<string, RoundSpeeds> {
+  const sa = roundSpeeds(a), sb = roundSpeeds(b);
+  const ratios = (xs: RoundSpeeds, ys: RoundSpeeds | undefined) => xs.map((x, i) => throughputRatio(x, ys?.[i]));
+  if (Array.isArray(sa)) return ratios(sa, Array.isArray(sb) ? sb : undefined);
+  return Object.fromEntries(Object.entries(sa).map(([batch, xs]) => [batch, ratios(xs, Array.isArray(sb) ? undefined : sb[batch])]));
 }
 
 /**
@@ -301,13 +300,15 @@ async function runWorker(task: WorkerTask, o: BenchOptions): Promise<BenchResult
     model: task.model, backend: chosen.name, threads: o.threads, batch: task.inferenceBatch ?? o.batch, ...(o.recompute ? { recompute: true } : {}),
     // Trainable weights only, as PyTorch's count (countParams() adds BatchNorm's moving statistics).
     params: model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0),
-    steps: o.steps,  // replaced by the number of timed steps
+    steps: o.steps,  // replaced by the number of timed steps below
   };
+  let timed: number;
   if (task.inferenceBatch !== undefined) {
     const x = tf.randomNormal([task.inferenceBatch, 32, 32, 3]) as tf.Tensor4D;
     const t = await timeInference(model, x, { ...loop, afterWarmup: () => profile?.clear() });
     x.dispose();
-    Object.assign(result, { steps: t.times.length, imagesPerSec: +t.imagesPerSec.toFixed(1), msPerBatch: +t.msPerBatch.toFixed(2) });
+    timed = t.times.length;
+    Object.assign(result, { steps: timed, imagesPerSec: +t.imagesPerSec.toFixed(1), msPerBatch: +t.msPerBatch.toFixed(2) });
   } else {
     const opt = new SgdMomentum(model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable, decay: true })), 0.9, 5e-4);
     const x = tf.randomNormal([o.batch, 32, 32, 3]) as tf.Tensor4D;
@@ -316,14 +317,14 @@ async function runWorker(task: WorkerTask, o: BenchOptions): Promise<BenchResult
     const times = await timedLoop(async () => { await trainStep(model, opt, x, y, labels, 0.1); },
       { ...loop, afterWarmup: () => profile?.clear() });
     const ms = median(times);
-    Object.assign(result, { steps: times.length, imagesPerSec: +(o.batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
+    timed = times.length;
+    Object.assign(result, { steps: timed, imagesPerSec: +(o.batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
   }
   result.peakRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   if (profile) {
     const rows = [...profile.entries()].sort((a, b) => b[1].ms - a[1].ms);
     const total = rows.reduce((s, [, v]) => s + v.ms, 0);
     const what = task.inferenceBatch !== undefined ? `forward pass at batch ${task.inferenceBatch}` : 'step';
-    const timed = result.steps as number;
     console.error(`per-kernel time, ${task.model}, ms per ${what} (kernels total ${(total / timed).toFixed(1)} ms):`);
     for (const [name, v] of rows.slice(0, Number(process.env.SCCONV_PROFILE_ROWS ?? 25))) {
       console.error(`  ${name.padEnd(34)} ${(v.ms / timed).toFixed(2).padStart(8)} ms  ${(v.calls / timed).toFixed(0).padStart(5)} calls`);

@@ -19,22 +19,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CRU_FUSE, CRU_SQUEEZE, type CRUFusion } from '../layers/cru';
-import { f32, output, withFallback, type KernelArgs } from './native_util';
+import { float32Arrays, output, withFallback, type KernelArgs } from './native_util';
 
 /** The name of the gradient kernel (registered for the native backend only). */
 export const CRU_FUSE_GRAD = 'SCConvCRUFuseGrad';
 
 /** Fusion codes of the addon (native/src/cru.cc, enum Fusion). */
 const FUSION: Record<CRUFusion, number> = { pairwise: 0, global: 1 };
-
-/** The addon's float32 arrays of `named` tensors; throws naming the first that is not float32. */
-function arrays(backend: KernelArgs['backend'], kernel: string, named: Record<string, tf.TensorInfo>): Float32Array[] {
-  return Object.entries(named).map(([name, t]) => {
-    const v = f32(backend, t);
-    if (!v) throw new Error(`${kernel} expects float32 tensors, but received ${name} of dtype ${t.dtype}.`);
-    return v;
-  });
-}
 
 /** [n, p, c, l] of y1 `[n, h, w, c]`, pwc2 `[n, h, w, c − l]`, low `[n, h, w, l]`; throws on other shapes. */
 function plan(kernel: string, y1: tf.TensorInfo, pwc2: tf.TensorInfo, low: tf.TensorInfo): [number, number, number, number] {
@@ -62,7 +53,7 @@ const cruFuse = withFallback(CRU_FUSE, ({ inputs, backend, attrs }: KernelArgs) 
   const { y1, pwc2, low } = inputs;
   const [n, p, c, l] = plan(CRU_FUSE, y1, pwc2, low);
   const fusion = fusionCode(CRU_FUSE, attrs);
-  const [y1v, pwc2v, lowv] = arrays(backend, CRU_FUSE, { y1, pwc2, low });
+  const [y1v, pwc2v, lowv] = float32Arrays(backend, CRU_FUSE, { y1, pwc2, low });
   const y = output(backend, y1.shape), beta = output(backend, [n, 2 * c]);
   backend.addon.cruFuse(y1v, pwc2v, lowv, y.values, beta.values, n, p, c, l, fusion);
   return [y.info, beta.info];
@@ -73,7 +64,7 @@ const cruFuseGrad = withFallback(CRU_FUSE_GRAD, ({ inputs, backend, attrs }: Ker
   const { dy, dbeta, y1, pwc2, low, beta } = inputs;
   const [n, p, c, l] = plan(CRU_FUSE_GRAD, y1, pwc2, low);
   const fusion = fusionCode(CRU_FUSE_GRAD, attrs);
-  const [dyv, dbetav, y1v, pwc2v, lowv, betav] = arrays(backend, CRU_FUSE_GRAD, { dy, dbeta, y1, pwc2, low, beta });
+  const [dyv, dbetav, y1v, pwc2v, lowv, betav] = float32Arrays(backend, CRU_FUSE_GRAD, { dy, dbeta, y1, pwc2, low, beta });
   const dy1 = output(backend, y1.shape), dpwc2 = output(backend, pwc2.shape), dlow = output(backend, low.shape);
   backend.addon.cruFuseGrad(dyv, dbetav, y1v, pwc2v, lowv, betav, dy1.values, dpwc2.values, dlow.values, n, p, c, l, fusion);
   return [dy1.info, dpwc2.info, dlow.info];
@@ -89,7 +80,7 @@ const cruSqueeze = withFallback(CRU_SQUEEZE, ({ inputs, backend }: KernelArgs) =
     throw new Error(`${CRU_SQUEEZE} expects x [m, c], k1 [c, a] and k2 [c, b], none empty, but received ` +
       `x [${x.shape}], k1 [${k1.shape}], k2 [${k2.shape}].`);
   }
-  const [xv, k1v, k2v] = arrays(backend, CRU_SQUEEZE, { x, k1, k2 });
+  const [xv, k1v, k2v] = float32Arrays(backend, CRU_SQUEEZE, { x, k1, k2 });
   const up = output(backend, [m, a]), low = output(backend, [m, b]);
   backend.addon.matMul(xv, k1v, up.values, 1, 1, m, c, a, 0, 0);
   backend.addon.matMul(xv, k2v, low.values, 1, 1, m, c, b, 0, 0);

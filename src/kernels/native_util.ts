@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { expect } from '../errors';
 import type { NativeAddon } from './native_addon';
 import type { Provenance } from './native_backend';
 
@@ -46,6 +47,18 @@ export function f32(backend: NativeBackendLike, t: tf.TensorInfo | undefined | n
   if (t == null || t.dtype !== 'float32') return null;
   const values = backend.data.get(t.dataId).values;
   return values instanceof Float32Array ? values : null;
+}
+
+/**
+ * The Float32Arrays of `named` tensors, in order, for a kernel with no cpu fallback: a tensor that
+ * is not float32 is an error naming the kernel and the input (`K expects float32 x, but received "int32".`).
+ */
+export function float32Arrays(backend: NativeBackendLike, kernel: string, named: Record<string, tf.TensorInfo>): Float32Array[] {
+  return Object.entries(named).map(([name, t]) => {
+    const values = f32(backend, t);
+    expect(values !== null, kernel, `float32 ${name}`, t.dtype);
+    return values!;
+  });
 }
 
 /**

@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
 import { SGD_MOMENTUM_KERNEL, type SgdUpdate } from '../train/sgd';
-import { f32, output, withFallback, type KernelArgs } from './native_util';
+import { float32Arrays, output, withFallback, type KernelArgs } from './native_util';
 
 /** Inputs {w, v, g}, attrs {lr, momentum, decay} → [w', v']. */
 const sgdMomentum = withFallback(SGD_MOMENTUM_KERNEL, ({ inputs, backend, attrs }: KernelArgs) => {
@@ -20,11 +20,7 @@ const sgdMomentum = withFallback(SGD_MOMENTUM_KERNEL, ({ inputs, backend, attrs 
   for (const [name, t] of Object.entries({ v, g })) {
     expect(tf.util.arraysEqual(t.shape, w.shape), SGD_MOMENTUM_KERNEL, `${name} of w's shape [${w.shape}]`, t.shape);
   }
-  const [wv, vv, gv] = Object.entries({ w, v, g }).map(([name, t]) => {
-    const values = f32(backend, t);
-    expect(values !== null, SGD_MOMENTUM_KERNEL, `float32 ${name}`, t.dtype);
-    return values!;
-  });
+  const [wv, vv, gv] = float32Arrays(backend, SGD_MOMENTUM_KERNEL, { w, v, g });
   const { lr, momentum, decay } = attrs as unknown as SgdUpdate;
   const wOut = output(backend, w.shape), vOut = output(backend, w.shape);
   backend.addon.sgdMomentum(wv, vv, gv, wOut.values, vOut.values, lr, momentum, decay);

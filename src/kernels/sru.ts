@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
 import { FUSED_SRU_KERNEL, type SRUOptions } from '../layers/sru';
-import { f32, output, withFallback, type KernelArgs } from './native_util';
+import { float32Arrays, output, withFallback, type KernelArgs } from './native_util';
 
 /** The name of the gradient kernel (inputs {dy, x, gamma, beta, mean, rstd} → [dx, dgamma, dbeta]). */
 export const FUSED_SRU_GRAD_KERNEL = 'SCConvSRUGrad';
@@ -27,11 +27,7 @@ function checked(kernel: string, inputs: Record<string, tf.TensorInfo>, names: s
   expect(c % 2 === 0 && c > 0 && c % attrs.groupNum === 0, kernel,
     `an even channel count divisible by groupNum=${attrs.groupNum}`, x.shape);
   for (const t of [gamma, beta]) expect(tf.util.arraysEqual(t.shape, [c]), kernel, `gamma and beta of shape [${c}]`, t.shape);
-  const arrays = names.map((name) => {
-    const values = f32(backend, inputs[name]);
-    expect(values !== null, kernel, `float32 ${name}`, inputs[name].dtype);
-    return values!;
-  });
+  const arrays = float32Arrays(backend, kernel, Object.fromEntries(names.map((name) => [name, inputs[name]])));
   return { arrays, n, hw: h * w, c };
 }
 

@@ -102,6 +102,8 @@ test('CRU_FUSE and CRU_SQUEEZE name a bad fusion and mismatched shapes', { skip 
       /expects y1 \[n, h, w, c\], pwc2 \[n, h, w, c − l\] and low \[n, h, w, l\] .* but received y1 \[1,2,2,4\], pwc2 \[1,2,2,1\], low \[1,2,2,1\]\./);
     assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([4, 3]), k1: tf.zeros([3, 2]), k2: tf.zeros([2, 2]) }),
       /SCConvCRUSqueeze expects x \[m, c\], k1 \[c, a\] and k2 \[c, b\], none empty, but received x \[4,3\], k1 \[3,2\], k2 \[2,2\]\./);
+    assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([4, 3], 'int32'), k1: tf.zeros([3, 2]), k2: tf.zeros([3, 2]) }),
+      /SCConvCRUSqueeze expects float32 x, but received "int32"\./);
   } finally {
     tf.setBackend('cpu');
   }
