@@ -20,6 +20,11 @@ napi_value conv_impl(napi_env env, const Args& a);
 
 // matmul.cc: batched matrix product through oneDNN.
 napi_value mat_mul(napi_env env, const Args& a);
+// c = a·b (c += a·b when accumulate) for a [m, k], b [k, n], c [m, n] with row strides lda, ldb,
+// ldc; a transposed (ta) is stored [k, m], b transposed (tb) [n, k]. Strides may exceed the row
+// length, so a, b, c can be column blocks of wider matrices. Callers check the extents.
+void matmul_2d(const float* a, bool ta, int64_t lda, const float* b, bool tb, int64_t ldb, float* c, int64_t ldc,
+               int64_t m, int64_t k, int64_t n, bool accumulate);
 
 // elementwise.cc: broadcast binary ops, unary ops, AddN.
 napi_value binary(napi_env env, const Args& a);
@@ -50,7 +55,10 @@ napi_value block_spread(napi_env env, const Args& a);
 napi_value sru_forward(napi_env env, const Args& a);
 napi_value sru_backward(napi_env env, const Args& a);
 
-// cru.cc: the CRU's pooling + attention + weighted sum (SCConv Eq. 7–9) and its gradient.
+// cru.cc: the CRU's squeezes + PWC2 (SCConv Eq. 5–6's 1×1 convolutions), its pooling + attention +
+// weighted sum (Eq. 7–9), and their gradients.
+napi_value cru_squeeze(napi_env env, const Args& a);
+napi_value cru_squeeze_grad(napi_env env, const Args& a);
 napi_value cru_fuse(napi_env env, const Args& a);
 napi_value cru_fuse_grad(napi_env env, const Args& a);
 

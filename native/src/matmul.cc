@@ -4,6 +4,9 @@
 //   matMul(a, b, out, batchA, batchB, m, k, n, transposeA, transposeB)
 //     out [batch, m, n] = a · b, a [batchA, m, k] ([batchA, k, m] when transposed), b [batchB, k, n]
 //     ([batchB, n, k] when transposed); the batches are equal or one of them is 1 (broadcast).
+//
+// And matmul_2d (kernels.h), for kernels that read or write column blocks of a wider matrix in
+// place (cru.cc: the CRU's squeezes read their part of x's channels).
 
 #include "kernels.h"
 #include "onednn.h"
@@ -23,7 +26,41 @@ struct MatMulPlan {
 };
 std::unordered_map<std::string, std::unique_ptr<MatMulPlan>> matmul_plans;
 
+// One cached primitive per 2-D geometry, leading dimensions and accumulation.
+struct MatMul2dPlan {
+  dnnl::matmul prim;
+  memory::desc a, b, c;
+};
+std::unordered_map<std::string, std::unique_ptr<MatMul2dPlan>> matmul_2d_plans;
+
 }  // namespace
+
+void matmul_2d(const float* a, bool ta, int64_t lda, const float* b, bool tb, int64_t ldb, float* c, int64_t ldc,
+               int64_t m, int64_t k, int64_t n, bool accumulate) {
+  std::string key;
+  for (int64_t v : {(int64_t)ta, lda, (int64_t)tb, ldb, ldc, m, k, n, (int64_t)accumulate}) key += std::to_string(v) + ",";
+  auto it = matmul_2d_plans.find(key);
+  if (it == matmul_2d_plans.end()) {
+    auto plan = std::make_unique<MatMul2dPlan>();
+    plan->a = memory::desc({m, k}, dt::f32, ta ? memory::dims{1, lda} : memory::dims{lda, 1});
+    plan->b = memory::desc({k, n}, dt::f32, tb ? memory::dims{1, ldb} : memory::dims{ldb, 1});
+    plan->c = memory::desc({m, n}, dt::f32, memory::dims{ldc, 1});
+    dnnl::primitive_attr attr;
+    if (accumulate) {
+      dnnl::post_ops ops;
+      ops.append_sum(1.f);
+      attr.set_post_ops(ops);
+    }
+    dnnl::matmul::desc d(plan->a, plan->b, plan->c);
+    plan->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, attr, cpu_engine()));
+    it = matmul_2d_plans.emplace(key, std::move(plan)).first;
+  }
+  auto* p = it->second.get();
+  auto& eng = cpu_engine();
+  memory am(p->a, eng, const_cast<float*>(a)), bm(p->b, eng, const_cast<float*>(b)), cm(p->c, eng, c);
+  p->prim.execute(cpu_stream(), {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
+  cpu_stream().wait();
+}
 
 napi_value mat_mul(napi_env env, const Args& a) {
   Span<float> xs = a.f32(0, "a"), ys = a.f32(1, "b"), outs = a.f32(2, "out");

@@ -68,6 +68,7 @@ const Entry kEntries[] = {
     {"copyRows", copy_rows},  {"slice", slice},
     {"blockReduce", block_reduce}, {"blockSpread", block_spread},
     {"sruForward", sru_forward}, {"sruBackward", sru_backward},
+    {"cruSqueeze", cru_squeeze}, {"cruSqueezeGrad", cru_squeeze_grad},
     {"cruFuse", cru_fuse},    {"cruFuseGrad", cru_fuse_grad},
     {"sgdMomentum", sgd_momentum},
     {"setThreads", set_threads}, {"getThreads", get_threads}, {"tuneMalloc", tune_malloc}, {"version", version},

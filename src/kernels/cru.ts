@@ -14,11 +14,13 @@
  * Y2 comes as its two channel blocks [PWC2(lowS) | lowS] (Eq. 6), and dY2 leaves as the same two
  * blocks, so neither the concatenation nor its gradient's slices are materialised.
  *
- * CRU_SQUEEZE (the two 1×1 squeezes as one two-output kernel, see src/layers/cru.ts) runs two
- * oneDNN matmuls; its gradient is plain tfjs ops, one full-size matmul for dx instead of two and an add.
+ * CRU_SQUEEZE (the two squeezes and PWC2 as one three-output kernel, see src/layers/cru.ts) runs
+ * three oneDNN matmuls that read and write column blocks in place (native/src/cru.cc), and its
+ * gradient kernel the six matmuls of all four input gradients. CRU_FILTER (the GWC filter with
+ * PWC1 folded in) and its gradient are index copies over a few thousand weights, done here.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CRU_FUSE, CRU_SQUEEZE, type CRUFusion } from '../layers/cru';
+import { CRU_FILTER, CRU_FUSE, CRU_SQUEEZE, type CRUFusion } from '../layers/cru';
 import { float32Arrays, output, withFallback, type KernelArgs } from './native_util';
 
 /** The name of the gradient kernel (registered for the native backend only). */
@@ -70,24 +72,111 @@ const cruFuseGrad = withFallback(CRU_FUSE_GRAD, ({ inputs, backend, attrs }: Ker
   return [dy1.info, dpwc2.info, dlow.info];
 });
 
-/** Inputs {x [m, c], k1 [c, a], k2 [c, b]} → [x·k1, x·k2]. */
-const cruSqueeze = withFallback(CRU_SQUEEZE, ({ inputs, backend }: KernelArgs) => {
-  const { x, k1, k2 } = inputs;
-  const [m, c] = x.shape, a = k1.shape[1], b = k2.shape[1];
-  const ok = x.shape.length === 2 && k1.shape.length === 2 && k2.shape.length === 2 && k1.shape[0] === c &&
-    k2.shape[0] === c && m * c * a * b > 0;
+/** The gradient kernel of CRU_SQUEEZE (registered for the native backend only). */
+export const CRU_SQUEEZE_GRAD = 'SCConvCRUSqueezeGrad';
+
+/** [m, c, up, a, b] of x [m, c], w1 [1, 1, up, a], w2 [1, 1, c − up, b], pwc2 [1, 1, b, c − b]; throws on other shapes. */
+function squeezePlan(kernel: string, x: tf.TensorInfo, w1: tf.TensorInfo, w2: tf.TensorInfo,
+                     pwc2: tf.TensorInfo): [number, number, number, number, number] {
+  const [m, c] = x.shape;
+  const [, , up, a] = w1.shape, b = w2.shape[3];
+  const ok = x.shape.length === 2 && m > 0 && up > 0 && up < c && a > 0 && b > 0 && b < c &&
+    tf.util.arraysEqual(w1.shape, [1, 1, up, a]) && tf.util.arraysEqual(w2.shape, [1, 1, c - up, b]) &&
+    tf.util.arraysEqual(pwc2.shape, [1, 1, b, c - b]);
   if (!ok) {
-    throw new Error(`${CRU_SQUEEZE} expects x [m, c], k1 [c, a] and k2 [c, b], none empty, but received ` +
-      `x [${x.shape}], k1 [${k1.shape}], k2 [${k2.shape}].`);
+    throw new Error(`${kernel} expects x [m, c], w1 [1, 1, up, a], w2 [1, 1, c − up, b] and pwc2 [1, 1, b, c − b], ` +
+      `none empty, but received x [${x.shape}], w1 [${w1.shape}], w2 [${w2.shape}], pwc2 [${pwc2.shape}].`);
   }
-  const [xv, k1v, k2v] = float32Arrays(backend, CRU_SQUEEZE, { x, k1, k2 });
-  const up = output(backend, [m, a]), low = output(backend, [m, b]);
-  backend.addon.matMul(xv, k1v, up.values, 1, 1, m, c, a, 0, 0);
-  backend.addon.matMul(xv, k2v, low.values, 1, 1, m, c, b, 0, 0);
-  return [up.info, low.info];
+  return [m, c, up, a, b];
+}
+
+/** Inputs {x, w1, w2, pwc2} → [upS [m, a], lowS [m, b], y2p [m, c − b]] (src/layers/cru.ts, CRU_SQUEEZE). */
+const cruSqueeze = withFallback(CRU_SQUEEZE, ({ inputs, backend }: KernelArgs) => {
+  const { x, w1, w2, pwc2 } = inputs;
+  const [m, c, up, a, b] = squeezePlan(CRU_SQUEEZE, x, w1, w2, pwc2);
+  const [xv, w1v, w2v, pv] = float32Arrays(backend, CRU_SQUEEZE, { x, w1, w2, pwc2 });
+  const upS = output(backend, [m, a]), lowS = output(backend, [m, b]), y2p = output(backend, [m, c - b]);
+  backend.addon.cruSqueeze(xv, w1v, w2v, pv, upS.values, lowS.values, y2p.values, m, c, up, a, b);
+  return [upS.info, lowS.info, y2p.info];
 });
 
-export const cruKernels: tf.KernelConfig[] = [cruFuse, cruFuseGrad, cruSqueeze];
+/** Inputs {dup, dlow, dy2p, x, w1, w2, pwc2, lowS} → [dx, dw1, dw2, dpwc2]. */
+const cruSqueezeGrad = withFallback(CRU_SQUEEZE_GRAD, ({ inputs, backend }: KernelArgs) => {
+  const { dup, dlow, dy2p, x, w1, w2, pwc2, lowS } = inputs;
+  const [m, c, up, a, b] = squeezePlan(CRU_SQUEEZE_GRAD, x, w1, w2, pwc2);
+  const ok = tf.util.arraysEqual(dup.shape, [m, a]) && tf.util.arraysEqual(dlow.shape, [m, b]) &&
+    tf.util.arraysEqual(lowS.shape, [m, b]) && tf.util.arraysEqual(dy2p.shape, [m, c - b]);
+  if (!ok) {
+    throw new Error(`${CRU_SQUEEZE_GRAD} expects dup [m, a], dlow and lowS [m, b], dy2p [m, c − b] for x [${x.shape}], ` +
+      `w1 [${w1.shape}], w2 [${w2.shape}], but received dup [${dup.shape}], dlow [${dlow.shape}], lowS [${lowS.shape}], dy2p [${dy2p.shape}].`);
+  }
+  const v = float32Arrays(backend, CRU_SQUEEZE_GRAD, { dup, dlow, dy2p, x, w1, w2, pwc2, lowS });
+  const dx = output(backend, x.shape), dw1 = output(backend, w1.shape), dw2 = output(backend, w2.shape),
+    dpwc2 = output(backend, pwc2.shape);
+  backend.addon.cruSqueezeGrad(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], dx.values, dw1.values, dw2.values,
+    dpwc2.values, m, c, up, a, b);
+  return [dx.info, dw1.info, dw2.info, dpwc2.info];
+});
+
+/** The gradient kernel of CRU_FILTER (registered for the native backend only). */
+export const CRU_FILTER_GRAD = 'SCConvCRUFilterGrad';
+
+/**
+ * [k, a, C, g] of gwc [k, k, a/g, C], pwc1 [1, 1, a, C] and groups g; throws on other shapes.
+ * filter[y, x, i, o] holds gwc[y, x, i mod a/g, o] where input channel i and output channel o are
+ * in the same group (i·g/a = o·g/C, rounded down), 0 elsewhere, plus pwc1[i, o] at the centre tap.
+ */
+function filterPlan(kernel: string, gwc: number[], pwc1: number[], groups: unknown): [number, number, number, number] {
+  const [k, , cin, cOut] = gwc, g = groups as number, a = pwc1[2];
+  const ok = gwc.length === 4 && gwc[1] === k && k % 2 === 1 && Number.isInteger(g) && g > 0 && cin * g === a &&
+    cOut % g === 0 && tf.util.arraysEqual(pwc1, [1, 1, a, cOut]) && a * cOut > 0;
+  if (!ok) {
+    throw new Error(`${kernel} expects gwc [k, k, a/g, C] (k odd), pwc1 [1, 1, a, C] and groups g dividing C, ` +
+      `but received gwc [${gwc}], pwc1 [${pwc1}], groups ${String(groups)}.`);
+  }
+  return [k, a, cOut, g];
+}
+
+/** Calls f(filterIndex, gwcIndex) for every filter entry inside a diagonal block. */
+function forBlockEntries(k: number, a: number, cOut: number, g: number, f: (fi: number, gi: number) => void): void {
+  const cin = a / g, coutPerGroup = cOut / g;
+  for (let t = 0; t < k * k; t++) {
+    for (let i = 0; i < a; i++) {
+      const group = Math.floor(i / cin), row = (t * a + i) * cOut, gwcRow = (t * cin + (i % cin)) * cOut;
+      for (let o = group * coutPerGroup; o < (group + 1) * coutPerGroup; o++) f(row + o, gwcRow + o);
+    }
+  }
+}
+
+/** Inputs {gwc, pwc1}, attr groups → filter [k, k, a, C] = blockDiag(gwc) + centre(pwc1). */
+const cruFilter = withFallback(CRU_FILTER, ({ inputs, backend, attrs }: KernelArgs) => {
+  const { gwc, pwc1 } = inputs;
+  const [k, a, cOut, g] = filterPlan(CRU_FILTER, gwc.shape, pwc1.shape, attrs?.groups);
+  const [gv, pv] = float32Arrays(backend, CRU_FILTER, { gwc, pwc1 });
+  const filter = output(backend, [k, k, a, cOut]);
+  filter.values.fill(0);
+  forBlockEntries(k, a, cOut, g, (fi, gi) => { filter.values[fi] = gv[gi]; });
+  const centre = ((k * k - 1) / 2) * a * cOut;
+  for (let j = 0; j < a * cOut; j++) filter.values[centre + j] += pv[j];
+  return filter.info;
+});
+
+/** Inputs {dfilter, gwc, pwc1}, attr groups → [dgwc, dpwc1]: each weight's entries of dfilter. */
+const cruFilterGrad = withFallback(CRU_FILTER_GRAD, ({ inputs, backend, attrs }: KernelArgs) => {
+  const { dfilter, gwc, pwc1 } = inputs;
+  const [k, a, cOut, g] = filterPlan(CRU_FILTER_GRAD, gwc.shape, pwc1.shape, attrs?.groups);
+  if (!tf.util.arraysEqual(dfilter.shape, [k, k, a, cOut])) {
+    throw new Error(`${CRU_FILTER_GRAD} expects dfilter [${[k, k, a, cOut]}], but received [${dfilter.shape}].`);
+  }
+  const [dv] = float32Arrays(backend, CRU_FILTER_GRAD, { dfilter });
+  const dgwc = output(backend, gwc.shape), dpwc1 = output(backend, pwc1.shape);
+  forBlockEntries(k, a, cOut, g, (fi, gi) => { dgwc.values[gi] = dv[fi]; });
+  const centre = ((k * k - 1) / 2) * a * cOut;
+  dpwc1.values.set(dv.subarray(centre, centre + a * cOut));
+  return [dgwc.info, dpwc1.info];
+});
+
+export const cruKernels: tf.KernelConfig[] = [cruFuse, cruFuseGrad, cruSqueeze, cruSqueezeGrad, cruFilter, cruFilterGrad];
 
 /** CRU_FUSE's gradient (see the header): one CRU_FUSE_GRAD call for all three inputs. */
 export const cruFuseGradient: tf.GradConfig = {
@@ -103,19 +192,27 @@ export const cruFuseGradient: tf.GradConfig = {
   },
 };
 
-/** CRU_SQUEEZE's gradient: dS = [dup | dlow], dx = dS·[k1 | k2]ᵀ, [dk1 | dk2] = xᵀ·dS. */
+/** CRU_SQUEEZE's gradient: one CRU_SQUEEZE_GRAD call for all four inputs (see CRU_SQUEEZE). */
 export const cruSqueezeGradient: tf.GradConfig = {
   kernelName: CRU_SQUEEZE,
-  inputsToSave: ['x', 'k1', 'k2'],
+  inputsToSave: ['x', 'w1', 'w2', 'pwc2'],
+  outputsToSave: [false, true, false],
   gradFunc: (dys, saved) => {
-    const [x, k1, k2] = saved;
-    const dS = tf.concat(dys as tf.Tensor[], 1);
-    const dK = tf.matMul(x, dS, true, false);
-    const a = k1.shape[1] as number;
-    return {
-      x: () => tf.matMul(dS, tf.concat([k1, k2], 1), false, true),
-      k1: () => tf.slice(dK, [0, 0], [-1, a]),
-      k2: () => tf.slice(dK, [0, a], [-1, -1]),
-    };
+    const [dup, dlow, dy2p] = dys as tf.Tensor[];
+    const [x, w1, w2, pwc2, lowS] = saved;
+    const [dx, dw1, dw2, dpwc2] = tf.engine().runKernel(CRU_SQUEEZE_GRAD, { dup, dlow, dy2p, x, w1, w2, pwc2, lowS }) as tf.Tensor[];
+    return { x: () => dx, w1: () => dw1, w2: () => dw2, pwc2: () => dpwc2 };
+  },
+};
+
+/** CRU_FILTER's gradient: one CRU_FILTER_GRAD call for both inputs. */
+export const cruFilterGradient: tf.GradConfig = {
+  kernelName: CRU_FILTER,
+  inputsToSave: ['gwc', 'pwc1'],
+  gradFunc: (dy, saved, attrs) => {
+    const [gwc, pwc1] = saved;
+    const [dgwc, dpwc1] = tf.engine().runKernel(CRU_FILTER_GRAD, { dfilter: dy as tf.Tensor, gwc, pwc1 },
+      attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return { gwc: () => dgwc, pwc1: () => dpwc1 };
   },
 };

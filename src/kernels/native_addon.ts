@@ -40,6 +40,12 @@ export interface NativeAddon {
   sruBackward(dy: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array,
               rstd: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, n: number, hw: number,
               c: number, groups: number, threshold: number, hard: number): void;
+  /** SCConv's CRU squeezes and PWC2: upS = x[:, :up]·w1, lowS = x[:, up:]·w2, y2p = lowS·pwc2 (native/src/cru.cc). */
+  cruSqueeze(x: Float32Array, w1: Float32Array, w2: Float32Array, pwc2: Float32Array, upS: Float32Array,
+             lowS: Float32Array, y2p: Float32Array, m: number, c: number, up: number, a: number, b: number): void;
+  cruSqueezeGrad(dup: Float32Array, dlow: Float32Array, dy2p: Float32Array, x: Float32Array, w1: Float32Array,
+                 w2: Float32Array, pwc2: Float32Array, lowS: Float32Array, dx: Float32Array, dw1: Float32Array,
+                 dw2: Float32Array, dpwc2: Float32Array, m: number, c: number, up: number, a: number, b: number): void;
   /** CRU Eq. 7–9: y = β1·y1 + β2·[pwc2 | low], beta [n, 2c] = [β1 | β2]; fusion 0 pairwise, 1 global (native/src/cru.cc). */
   cruFuse(y1: Float32Array, pwc2: Float32Array, low: Float32Array, y: Float32Array, beta: Float32Array,
           n: number, p: number, c: number, l: number, fusion: number): void;
@@ -72,7 +78,7 @@ export interface NativeAddon {
 const ENTRIES: Record<keyof NativeAddon, true> = {
   conv: true, convImpl: true, binary: true, copyRows: true, slice: true, matMul: true, unary: true, addN: true,
   reduce: true, broadcast: true, blockReduce: true, blockSpread: true, sruForward: true, sruBackward: true,
-  cruFuse: true, cruFuseGrad: true, sgdMomentum: true, sumProduct: true, batchNorm: true, batchNormGrad: true,
+  cruSqueeze: true, cruSqueezeGrad: true, cruFuse: true, cruFuseGrad: true, sgdMomentum: true, sumProduct: true, batchNorm: true, batchNormGrad: true,
   setThreads: true, getThreads: true, tuneMalloc: true, version: true,
 };
 

@@ -10,7 +10,7 @@ import { batchNormKernels } from './batch_norm';
 import { BufferPool } from './buffer_pool';
 import { convKernels } from './conv';
 import { copyKernels } from './copy';
-import { cruFuseGradient, cruKernels, cruSqueezeGradient } from './cru';
+import { cruFilterGradient, cruFuseGradient, cruKernels, cruSqueezeGradient } from './cru';
 import { poolKernels } from './pool';
 import { elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel } from './elementwise';
 import { registerNativeGradients } from './gradients';
@@ -167,5 +167,5 @@ export function registerNativeBackend(addon: NativeAddon, threads?: number): voi
   }
   for (const k of nativeKernels) tf.registerKernel(k);
   registerNativeGradients();
-  for (const g of [sruGradient, cruFuseGradient, cruSqueezeGradient]) tf.registerGradient(g);
+  for (const g of [sruGradient, cruFuseGradient, cruSqueezeGradient, cruFilterGradient]) tf.registerGradient(g);
 }

@@ -8,10 +8,11 @@
  *
  * Two compositions of the same maths: tfjs ops (`cruBranches`, `cruBetas`: every backend), and,
  * where the backend provides the CRU kernels (the native backend: src/kernels/cru.ts), `cruFused`:
- * the squeezes as one kernel with a one-matmul input gradient (CRU_SQUEEZE), PWC1 folded into the
- * GWC's conv with its bias, and Eq. 7–9 as one kernel (CRU_FUSE) that reads Y2 as [PWC2 | lowS]
- * without concatenating it, two passes forward and two backward. test/kernels/cru.test.ts checks
- * the second against the first, values and gradients.
+ * the squeezes and PWC2 as one kernel that reads each part of x in place (CRU_SQUEEZE), PWC1
+ * folded into the GWC's conv with its bias (CRU_FILTER builds that filter), and Eq. 7–9 as one
+ * kernel (CRU_FUSE) that reads Y2 as [PWC2 | lowS] without concatenating it, two passes forward
+ * and two backward: four kernels and a conv where the composition runs ~25 ops, each with a
+ * gradient kernel. test/kernels/cru.test.ts checks the second against the first, values and gradients.
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
@@ -153,68 +154,66 @@ export function cruBetas(y1: tf.Tensor4D, y2: tf.Tensor4D, fusion: CRUFusion): {
 export const CRU_FUSE = 'SCConvCRUFuse';
 
 /**
- * The name of the squeeze kernel that comes with CRU_FUSE: inputs {x `[M, C]`, k1 `[C, a]`, k2
- * `[C, b]`} → [x·k1, x·k2], the two 1×1 squeezes with kernels from `squeezeKernels`, as one kernel
- * so that its gradient sees both upstream gradients at once and computes dx with one matmul:
- * with K = [k1 | k2] and dS = [d(x·k1) | d(x·k2)], dx = dS·Kᵀ and [dk1 | dk2] = xᵀ·dS. Autodiff
- * of two matmuls writes two full-size dx and adds them; this writes one, plus dS at ⌊up/r⌋ +
- * ⌊low/r⌋ channels.
+ * The name of the kernel of the CRU's three 1×1 convolutions that comes with CRU_FUSE: inputs
+ * {x `[M, C]`, w1 `[1, 1, up, a]`, w2 `[1, 1, low, b]`, pwc2 `[1, 1, b, C − b]`} (the layer's
+ * squeeze1, squeeze2 and PWC2 kernels; a = ⌊up/r⌋, b = ⌊low/r⌋) → [upS = x[:, :up]·w1 `[M, a]`,
+ * lowS = x[:, up:]·w2 `[M, b]`, lowS·pwc2 `[M, C − b]`]. Each product reads its channel part of x
+ * in place, so there is neither a slice nor a zero-padded kernel (`squeezeKernels`), and one
+ * gradient kernel returns all four input gradients: dlowS' = dlowS + d(PWC2)·pwc2ᵀ,
+ * dx = [dupS·w1ᵀ | dlowS'·w2ᵀ], dw1 = x[:, :up]ᵀ·dupS, dw2 = x[:, up:]ᵀ·dlowS', dpwc2 = lowSᵀ·d(PWC2).
  */
 export const CRU_SQUEEZE = 'SCConvCRUSqueeze';
 
-/** Whether the current backend provides CRU_FUSE and CRU_SQUEEZE (else `cru` composes tfjs ops). */
+/**
+ * The name of the kernel that builds the fused path's GWC filter: inputs {gwc `[k, k, a/g, C]`,
+ * pwc1 `[1, 1, a, C]`}, attr groups → blockDiag(gwc) + centre(pwc1) `[k, k, a, C]` (see `cruFused`).
+ * Its gradient hands each weight its entries of the filter's gradient: gwc its group's diagonal
+ * blocks, pwc1 the centre tap.
+ */
+export const CRU_FILTER = 'SCConvCRUFilter';
+
+/** Whether the current backend provides the fused CRU's kernels (else `cru` composes tfjs ops). */
 export function hasFusedCRU(): boolean {
   const backend = tf.getBackend();
-  return tf.getKernel(CRU_FUSE, backend) !== undefined && tf.getKernel(CRU_SQUEEZE, backend) !== undefined;
+  return [CRU_FUSE, CRU_SQUEEZE, CRU_FILTER].every((k) => tf.getKernel(k, backend) !== undefined);
 }
 
 /**
- * The CRU through CRU_FUSE, on backends that provide it. Besides the fuse step (two passes each
- * way instead of the pooling, softmax, broadcast products and sums below, and no concatenation
- * of Y2), PWC1 rides in the GWC's conv: a 1×1 conv is the centre tap of a k×k 'same' conv, and the
- * GWC's kernel is already dense (block-diagonal), so Y1 = conv(upS, blockDiag(GWC) + centre(PWC1))
- * + bias is one conv with its bias fused, at no extra multiply-adds: no PWC1 matmul, no two adds.
- * The squeezes run as CRU_SQUEEZE, whose backward pass computes dx with one matmul.
+ * The GWC's filter with PWC1 folded in, blockDiag(GWC) + centre(PWC1) `[k, k, ⌊up/r⌋, C]`: a 1×1
+ * conv is the centre tap of a k×k 'same' conv, and the GWC's kernel is already dense
+ * (block-diagonal), so Y1 = GWC(upS) + bias + PWC1(upS) (Eq. 5) is one conv with this filter and
+ * its bias fused, at no extra multiply-adds. On backends with the fused CRU (CRU_FILTER).
  */
-function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions,
-                  fw: FusedCRUWeights = fusedCRUWeights(p, w, o)): tf.Tensor4D {
+export function gwcFilter(w: CRUWeights, o: CRUOptions): tf.Tensor4D {
+  return tf.engine().runKernel(CRU_FILTER, {gwc: w.gwcKernel, pwc1: w.pwc1}, {groups: o.groups}) as tf.Tensor4D;
+}
+
+/**
+ * The CRU through CRU_SQUEEZE, one conv (`gwcFilter`) and CRU_FUSE, on backends that provide them.
+ * Against the composition below: no zero-padded squeeze kernels, no PWC1 matmul and its two adds,
+ * no pooling, softmax and broadcast products, no concatenation of Y2, and far fewer ops (each with
+ * its gradient), which at CIFAR sizes cost about as much as the arithmetic.
+ */
+function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions, filter?: tf.Tensor4D): tf.Tensor4D {
   const [n, h, wd, c] = x.shape;
-  const {k1, k2, filter} = fw;
-  const [upS, lowS] = tf.engine().runKernel(CRU_SQUEEZE, {x: tf.reshape(x, [n * h * wd, c]), k1, k2}) as tf.Tensor2D[];
-  const y1 = tf.fused.conv2d({x: tf.reshape(upS, [n, h, wd, p.upSqueezed]) as tf.Tensor4D, filter, strides: 1,
-    pad: 'same', bias: w.gwcBias});  // Eq. 5
-  const pwc2 = tf.matMul(lowS, tf.reshape(w.pwc2, [p.lowSqueezed, c - p.lowSqueezed]));
+  const [upS, lowS, pwc2] = tf.engine().runKernel(CRU_SQUEEZE,
+    {x: tf.reshape(x, [n * h * wd, c]), w1: w.squeeze1, w2: w.squeeze2, pwc2: w.pwc2}) as tf.Tensor2D[];
+  const y1 = tf.fused.conv2d({x: tf.reshape(upS, [n, h, wd, p.upSqueezed]) as tf.Tensor4D, filter: filter ?? gwcFilter(w, o),
+    strides: 1, pad: 'same', bias: w.gwcBias});  // Eq. 5
   const [y] = tf.engine().runKernel(CRU_FUSE, {y1, pwc2: tf.reshape(pwc2, [n, h, wd, c - p.lowSqueezed]),
     low: tf.reshape(lowS, [n, h, wd, p.lowSqueezed])}, {fusion: o.fusion}) as tf.Tensor[];
   return y as tf.Tensor4D;
 }
 
-/** What `cruFused` reads of the weights: the squeeze kernels and the GWC's filter with PWC1 folded in. */
-export interface FusedCRUWeights {
-  k1: tf.Tensor2D;  // [C, ⌊up/r⌋]
-  k2: tf.Tensor2D;  // [C, ⌊low/r⌋]
-  filter: tf.Tensor4D;  // [k, k, ⌊up/r⌋, C]: blockDiag(GWC) + centre(PWC1)
-}
-
-/** The weights `cruFused` reads, built from the layer's weights (about ten small ops). */
-export function fusedCRUWeights(p: CRUChannels, w: CRUWeights, o: CRUOptions): FusedCRUWeights {
-  return tf.tidy(() => {
-    const {k1, k2} = squeezeKernels(p, w);
-    const half = (o.kernelSize - 1) / 2;
-    const pwc1Tap = tf.pad(w.pwc1, [[half, half], [half, half], [0, 0], [0, 0]]);
-    const filter = tf.add(blockDiagonal(w.gwcKernel as tf.Tensor4D, o.groups), pwc1Tap) as tf.Tensor4D;
-    return {k1, k2, filter};
-  });
-}
-
 /**
  * CRU forward: Y = β1·Y1 + β2·Y2 (Eq. 9); pairwise as Y2 + β1·(Y1 − Y2), one broadcast multiply.
- * Where the backend provides CRU_FUSE, the same maths runs through it (`cruFused`), reading `fw`
- * when given (the CRU layer passes weights it built once, outside gradient computations).
+ * Where the backend provides the fused CRU, the same maths runs through it (`cruFused`), reading
+ * `filter` (= gwcFilter(w, o)) when given: the CRU layer passes one it built once, outside
+ * gradient computations.
  */
-export function cru(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions, fw?: FusedCRUWeights): tf.Tensor4D {
+export function cru(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions, filter?: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    if (hasFusedCRU()) return cruFused(x, p, w, o, fw);
+    if (hasFusedCRU()) return cruFused(x, p, w, o, filter);
     const {y1, y2} = cruBranches(x, p, w, o);
     const {beta1, beta2} = cruBetas(y1, y2, o.fusion);
     if (o.fusion === 'pairwise') return tf.add(y2, tf.mul(beta1, tf.sub(y1, y2))) as tf.Tensor4D;
@@ -305,42 +304,41 @@ export class CRU extends tf.layers.Layer {
     };
   }
 
-  /** fusedCRUWeights of the weights they were built from (each weight's data id: a new one on every write). */
-  private fused?: {from: tf.DataId[]; weights: FusedCRUWeights};
+  /** The fused path's GWC filter and the data ids of the weights it was built from (a new one on every write). */
+  private fused?: {from: tf.DataId[]; filter: tf.Tensor4D};
 
   /**
-   * The fused path's derived weights, built once and kept while the weights stay the same, so that
-   * inference skips ~10 small ops per call and the native conv sees the same filter tensor every
-   * time (it keeps that filter's reordered copy). Undefined inside a gradient computation (the
-   * derived weights must be built on the tape there, so gradients reach the layer's weights) and
+   * The fused path's GWC filter (`gwcFilter`), built once and kept while GWC and PWC1 stay the
+   * same, so that inference skips building it on every call and the native conv sees the same
+   * filter tensor every time (it keeps that filter's reordered copy). Undefined inside a gradient
+   * computation (the filter must be built on the tape there, so gradients reach GWC and PWC1) and
    * where the backend has no fused CRU.
    */
-  private fusedWeights(w: CRUWeights): FusedCRUWeights | undefined {
+  private fusedFilter(w: CRUWeights): tf.Tensor4D | undefined {
     if (!hasFusedCRU() || recordingGradients()) return undefined;
-    const from = [w.squeeze1, w.squeeze2, w.gwcKernel, w.pwc1].map((t) => t.dataId);
-    if (this.fused?.from.every((d, i) => d === from[i])) return this.fused.weights;
-    this.releaseFusedWeights();
-    const weights = fusedCRUWeights(this.plan!, w, this.options);
-    Object.values(weights).forEach((t) => tf.keep(t));
-    this.fused = {from, weights};
-    return weights;
+    const from = [w.gwcKernel, w.pwc1].map((t) => t.dataId);
+    if (this.fused?.from.every((d, i) => d === from[i])) return this.fused.filter;
+    this.releaseFusedFilter();
+    const filter = tf.keep(gwcFilter(w, this.options));
+    this.fused = {from, filter};
+    return filter;
   }
 
-  /** Dispose the kept derived weights (the next inference call builds them again). */
-  releaseFusedWeights(): void {
-    if (this.fused) tf.dispose(Object.values(this.fused.weights));
+  /** Dispose the kept GWC filter (the next inference call builds it again). */
+  releaseFusedFilter(): void {
+    this.fused?.filter.dispose();
     this.fused = undefined;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], _kwargs: Kwargs): tf.Tensor {
     return tf.tidy(() => {
       const w = this.weightsNow();
-      return cru(singleInput(inputs), this.plan!, w, this.options, this.fusedWeights(w));
+      return cru(singleInput(inputs), this.plan!, w, this.options, this.fusedFilter(w));
     });
   }
 
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {
-    this.releaseFusedWeights();
+    this.releaseFusedFilter();
     return super.dispose();
   }
 

@@ -190,7 +190,7 @@ export class SCConv extends tf.layers.Layer {
   }
 
   override dispose(): ReturnType<tf.layers.Layer['dispose']> {
-    this.cruLayer?.releaseFusedWeights();  // the units are built here, not applied, so their own dispose never runs
+    this.cruLayer?.releaseFusedFilter();  // the units are built here, not applied, so their own dispose never runs
     return super.dispose();
   }
 

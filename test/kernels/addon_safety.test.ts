@@ -21,7 +21,7 @@ test('every addon entry rejects bad kinds, lengths and shapes with an error nami
     `the child exited with status ${r.status}, signal ${r.signal} during "${started?.slice(6)}":\n${r.stderr.slice(-2000)}`);
   const results: Result[] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const valid = results.filter((c) => c.valid), bad = results.filter((c) => !c.valid);
-  assert.equal(valid.length, 21);
+  assert.equal(valid.length, 23);
   assert.ok(bad.length > 200, `${bad.length} bad calls`);
   for (const c of valid) assert.ok(!c.threw, `${c.case} threw: ${c.message}`);
   for (const c of bad) {

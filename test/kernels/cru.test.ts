@@ -1,13 +1,13 @@
 /**
- * The fused CRU on the native backend (CRU_FUSE and its gradient kernel, CRU_SQUEEZE, PWC1 folded
- * into the GWC's conv) against the unfused tfjs composition on cpu: values, and the gradients of
- * sum(y·r) for the input and every CRU weight, on the CIFAR ResNets' shapes and odd ones.
+ * The fused CRU on the native backend (CRU_SQUEEZE, CRU_FILTER: PWC1 folded into the GWC's conv,
+ * CRU_FUSE, and their gradient kernels) against the unfused tfjs composition on cpu: values, and
+ * the gradients of sum(y·r) for the input and every CRU weight, on the CIFAR ResNets' shapes and odd ones.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { CRU_FUSE, CRU_SQUEEZE, cru, cruBetas, cruChannels, type CRUFusion, CRU_FUSIONS, type CRUOptions, hasFusedCRU } from '../../src/layers/cru';
-import { CRU_FUSE_GRAD } from '../../src/kernels/cru';
+import { CRU_FILTER, CRU_FUSE, CRU_SQUEEZE, cru, cruBetas, cruChannels, type CRUFusion, CRU_FUSIONS, type CRUOptions, hasFusedCRU } from '../../src/layers/cru';
+import { CRU_FILTER_GRAD, CRU_FUSE_GRAD, CRU_SQUEEZE_GRAD } from '../../src/kernels/cru';
 import { gradsSameAsCpu, NATIVE_BACKEND_NAME, type InputSpec, skip } from './helpers';
 
 interface Case { shape: [number, number, number, number]; alpha: number; groups: number; kernelSize: number }
@@ -51,7 +51,7 @@ for (const fusion of CRU_FUSIONS) {
   });
 }
 
-test('the CRU dispatches: CRU_SQUEEZE, CRU_FUSE and its gradient kernel on native, no C-channel Concat (Y2); the composition on cpu', { skip }, async () => {
+test('the CRU dispatches: its kernels and their gradient kernels on native, no Concat, Slice or PadV2; the composition on cpu', { skip }, async () => {
   const { specs, f } = setup(CASES[3], 'pairwise');
   const kernels = async (backend: string) => {
     tf.setBackend(backend);
@@ -67,8 +67,11 @@ test('the CRU dispatches: CRU_SQUEEZE, CRU_FUSE and its gradient kernel on nativ
   };
   const native = await kernels(NATIVE_BACKEND_NAME);
   assert.ok(native.fused);
-  for (const name of [CRU_SQUEEZE, CRU_FUSE, CRU_FUSE_GRAD]) assert.ok(native.names.includes(name), `native ran ${native.names}`);
-  assert.equal(native.y2Concats, 0, `native ran ${native.names}`);
+  for (const name of [CRU_SQUEEZE, CRU_SQUEEZE_GRAD, CRU_FILTER, CRU_FILTER_GRAD, CRU_FUSE, CRU_FUSE_GRAD]) {
+    assert.ok(native.names.includes(name), `native ran ${native.names}`);
+  }
+  // The squeezes read their part of x in place and the filter is built in one kernel: nothing to cut or pad.
+  for (const name of ['Concat', 'Slice', 'PadV2']) assert.ok(!native.names.includes(name), `native ran ${native.names}`);
   const cpu = await kernels('cpu');
   assert.ok(!cpu.fused && !cpu.names.includes(CRU_FUSE) && cpu.y2Concats === 1, `cpu ran ${cpu.names}`);
 });
@@ -92,7 +95,7 @@ test('CRU_FUSE\'s β output = cruBetas, and a gradient through β reaches y1, pw
   }
 });
 
-test('CRU_FUSE and CRU_SQUEEZE name a bad fusion and mismatched shapes', { skip }, () => {
+test('CRU_FUSE, CRU_SQUEEZE and CRU_FILTER name a bad fusion, mismatched shapes and bad groups', { skip }, () => {
   tf.setBackend(NATIVE_BACKEND_NAME);
   try {
     const y1 = tf.zeros([1, 2, 2, 4]), pwc2 = tf.zeros([1, 2, 2, 3]), low = tf.zeros([1, 2, 2, 1]);
@@ -100,10 +103,14 @@ test('CRU_FUSE and CRU_SQUEEZE name a bad fusion and mismatched shapes', { skip 
       /SCConvCRUFuse expects attr fusion 'pairwise' or 'global', but received sum\./);
     assert.throws(() => tf.engine().runKernel(CRU_FUSE, { y1, pwc2: low, low }, { fusion: 'global' }),
       /expects y1 \[n, h, w, c\], pwc2 \[n, h, w, c − l\] and low \[n, h, w, l\] .* but received y1 \[1,2,2,4\], pwc2 \[1,2,2,1\], low \[1,2,2,1\]\./);
-    assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([4, 3]), k1: tf.zeros([3, 2]), k2: tf.zeros([2, 2]) }),
-      /SCConvCRUSqueeze expects x \[m, c\], k1 \[c, a\] and k2 \[c, b\], none empty, but received x \[4,3\], k1 \[3,2\], k2 \[2,2\]\./);
-    assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([4, 3], 'int32'), k1: tf.zeros([3, 2]), k2: tf.zeros([3, 2]) }),
+    const w1 = tf.zeros([1, 1, 1, 2]), w2 = tf.zeros([1, 1, 2, 1]), pwc2w = tf.zeros([1, 1, 1, 2]);
+    assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([4, 3]), w1, w2: w1, pwc2: pwc2w }),
+      /SCConvCRUSqueeze expects x \[m, c\], w1 \[1, 1, up, a\], w2 \[1, 1, c − up, b\] and pwc2 \[1, 1, b, c − b\], none empty, but received x \[4,3\], w1 \[1,1,1,2\], w2 \[1,1,1,2\], pwc2 \[1,1,1,2\]\./);
+    assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([4, 3], 'int32'), w1, w2, pwc2: pwc2w }),
       /SCConvCRUSqueeze expects float32 x, but received "int32"\./);
+    const gwc = tf.zeros([3, 3, 2, 4]), pwc1 = tf.zeros([1, 1, 4, 4]);
+    assert.throws(() => tf.engine().runKernel(CRU_FILTER, { gwc, pwc1 }, { groups: 3 }),
+      /SCConvCRUFilter expects gwc \[k, k, a\/g, C\] \(k odd\), pwc1 \[1, 1, a, C\] and groups g dividing C, but received gwc \[3,3,2,4\], pwc1 \[1,1,4,4\], groups 3\./);
   } finally {
     tf.setBackend('cpu');
   }
