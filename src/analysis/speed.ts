@@ -64,6 +64,37 @@ export async function timedLoop(pass: () => Promise<void>, o: TimedLoopOptions =
   return times;
 }
 
+/** Paired timing of two passes (see pairedSpeedRatios). */
+export interface PairedRatios {
+  /** The median of the per-pair ratios, and its quartiles. */
+  median: number;
+  p25: number;
+  p75: number;
+  /** Timed pairs. */
+  pairs: number;
+}
+
+/**
+ * The speed of `b` relative to `a` (a's ms ÷ b's ms: above 1, b is faster) from passes timed in
+ * pairs: each timed pass of timedLoop (`o`, counted in pairs) runs a and b once each, in
+ * alternating order, and gives one ratio. On a machine whose speed drifts between minutes (this
+ * project's shared 2-core VMs: ResNet-20's training step took 172–369 ms within one hour) two
+ * throughputs measured apart carry that drift into their ratio; a pair's two passes run seconds
+ * apart under the same conditions. The warm-up runs both, in pairs too.
+ */
+export async function pairedSpeedRatios(a: () => Promise<void>, b: () => Promise<void>, o: TimedLoopOptions = {}): Promise<PairedRatios> {
+  const ratios: number[] = [];
+  let warm = false, order = 0;
+  const timed = async (f: () => Promise<void>) => { const t0 = performance.now(); await f(); return performance.now() - t0; };
+  await timedLoop(async () => {
+    const first = order++ % 2 === 0;
+    const ta = first ? await timed(a) : 0, tb = await timed(b), ta2 = first ? ta : await timed(a);
+    if (warm) ratios.push(ta2 / tb);
+  }, { ...o, afterWarmup: () => { warm = true; o.afterWarmup?.(); } });
+  const sorted = [...ratios].sort((x, y) => x - y), at = (q: number) => +sorted[Math.floor(q * (sorted.length - 1) + 0.5)].toFixed(3);
+  return { median: +median(ratios).toFixed(3), p25: at(0.25), p75: at(0.75), pairs: ratios.length };
+}
+
 /**
  * Time forward passes (inference mode) of `model` on `x`: timedLoop's options, or just the number
  * of timed passes (after one warm-up pass). The defaults time 10 passes after 1 warm-up pass. Reads

@@ -7,6 +7,7 @@
  *   npm run bench -- --models resnet20 --steps 5 --batch 64 --profile   # per-kernel times, native fallbacks (--profile-shapes: per shape)
  *   npm run bench -- --models resnet20-scconv --recompute   # SCConv recomputes SRU/CRU in the backward pass
  *   npm run bench -- --vs-pytorch --rounds 3        # every model 3 times, interleaved; the median round of each
+ *   npm run bench -- --models resnet20-scconv --paired   # + vsStandardPaired: steps of both networks timed in pairs
  *
  * Each measurement warms up for at least --warmup steps (passes) and --warmup-seconds (default 2),
  * then times at least --steps of them lasting at least --min-seconds (default 1); both engines alike.
@@ -28,6 +29,12 @@
  * its plain network's same round: on this 2-core VM one pass moved SCConv-ResNet-20's vsStandard
  * between 0.69 and 0.98 from run to run, so a single pass is no basis for a published ratio.
  *
+ * With --paired (training), each variant also gets `vsStandardPaired` {median, p25, p75, pairs}:
+ * one more process trains the variant and its plain network side by side, each timed pass one
+ * step of each in alternating order, and takes the plain network's ms ÷ the variant's per pair
+ * (src/analysis/speed.ts, pairedSpeedRatios). Its ratio does not carry the machine's drift between
+ * the two networks' separate runs, which on the shared 2-core VMs is larger than the effects measured.
+ *
  * Every measurement runs in its own process (a clean peak RSS), one after another; the PyTorch one
  * runs right after ours for the same model with the same batch, steps and threads, never at the
  * same time (two benchmarks on the same cores wreck each other's numbers).
@@ -37,7 +44,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { inferenceRatios, median, throughputRatio, timedLoop, timeInference, type InferenceByBatch } from '../analysis/speed';
+import { inferenceRatios, median, pairedSpeedRatios, throughputRatio, timedLoop, timeInference, type InferenceByBatch } from '../analysis/speed';
 import { initBackend } from '../backend';
 import { ValueError } from '../errors';
 import { NATIVE_BACKEND_NAME } from '../kernels/native_backend';
@@ -83,6 +90,8 @@ export interface BenchOptions {
   recompute: boolean;
   /** Times the whole plan runs (interleaved); each line holds the model's median round. */
   rounds: number;
+  /** Also time each variant's training steps in pairs with its plain network's (vsStandardPaired). */
+  paired: boolean;
   backend?: string;
 }
 
@@ -91,16 +100,18 @@ interface WorkerTask {
   model: string;
   /** Inference at this batch size; training when absent. */
   inferenceBatch?: number;
+  /** Training steps timed in pairs with this (plain) network's. */
+  pairedWith?: string;
 }
 
-const FLAGS = '--models, --batch, --steps, --warmup, --warmup-seconds, --min-seconds, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference, --recompute, --rounds';
+const FLAGS = '--models, --batch, --steps, --warmup, --warmup-seconds, --min-seconds, --threads, --backend, --vs-pytorch, --profile, --profile-shapes, --inference, --recompute, --rounds, --paired';
 
 export function parseArgs(argv: string[]): BenchOptions & { worker?: WorkerTask } {
   const o: BenchOptions & { worker?: WorkerTask } = {
     models: Object.keys(BENCH_MODELS).filter((m) => BENCH_MODELS[m].torch), batch: 128, steps: 10, warmup: 3, warmupSeconds: 2, minSeconds: 1, threads: 2,
-    vsPytorch: false, profile: false, profileShapes: false, inference: false, recompute: false, rounds: 1,
+    vsPytorch: false, profile: false, profileShapes: false, inference: false, recompute: false, rounds: 1, paired: false,
   };
-  let workerBatch: number | undefined;
+  let workerBatch: number | undefined, workerPaired: string | undefined;
   const value = (flag: string, v: string | undefined): string => {
     if (v === undefined || v.startsWith('--')) throw new ValueError(`bench expects a value after ${flag}, but received ${v === undefined ? 'nothing' : JSON.stringify(v)}.`);
     return v;
@@ -131,8 +142,10 @@ export function parseArgs(argv: string[]): BenchOptions & { worker?: WorkerTask 
     else if (a === '--inference') o.inference = true;
     else if (a === '--recompute') o.recompute = true;
     else if (a === '--rounds') o.rounds = int(a, argv[++i]);
+    else if (a === '--paired') o.paired = true;
     else if (a === '--worker') o.worker = { model: value(a, argv[++i]) };
     else if (a === '--worker-batch') workerBatch = int(a, argv[++i]);
+    else if (a === '--worker-paired') workerPaired = value(a, argv[++i]);
     else throw new ValueError(`bench expects flags ${FLAGS}, but received ${JSON.stringify(a)}.`);
   }
   if (o.models.length === 0) throw new ValueError(`bench expects --models to name at least one of ${Object.keys(BENCH_MODELS).join(', ')}, but received none.`);
@@ -141,6 +154,11 @@ export function parseArgs(argv: string[]): BenchOptions & { worker?: WorkerTask 
   }
   if (o.worker && !(o.worker.model in BENCH_MODELS)) throw new ValueError(`bench expects --worker to name a model from ${Object.keys(BENCH_MODELS).join(', ')}, but received ${JSON.stringify(o.worker.model)}.`);
   if (o.worker && workerBatch !== undefined) o.worker.inferenceBatch = workerBatch;
+  if (o.worker && workerPaired !== undefined) {
+    if (!(workerPaired in BENCH_MODELS)) throw new ValueError(`bench expects --worker-paired to name a model from ${Object.keys(BENCH_MODELS).join(', ')}, but received ${JSON.stringify(workerPaired)}.`);
+    o.worker.pairedWith = workerPaired;
+  }
+  if (o.paired && o.inference) throw new ValueError('bench expects --paired without --inference (it pairs training steps), but received both.');
   if (o.batch < 1 || o.steps < 1) throw new ValueError(`bench expects --batch and --steps >= 1, but received ${o.batch} and ${o.steps}.`);
   if (o.threads < 1) throw new ValueError(`bench expects --threads >= 1, but received ${o.threads}.`);
   if (o.rounds < 1) throw new ValueError(`bench expects --rounds >= 1, but received ${o.rounds}.`);
@@ -285,15 +303,30 @@ function printFallbacks(modelName: string): void {
   }
 }
 
+/** A bench model, built as every worker builds it. */
+function benchModel(name: string, o: BenchOptions): tf.LayersModel {
+  const spec = BENCH_MODELS[name];
+  return createResNet({ depth: spec.depth, conv: spec.conv, placement: spec.placement, seed: 0,
+    scconv: o.recompute ? { recompute: true } : undefined });
+}
+
+/** One training step of `model` (SGD with momentum and weight decay, batch --batch of random data) per call. */
+function trainingPass(model: tf.LayersModel, o: BenchOptions): () => Promise<void> {
+  const opt = new SgdMomentum(model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable, decay: true })), 0.9, 5e-4);
+  const x = tf.randomNormal([o.batch, 32, 32, 3]) as tf.Tensor4D;
+  const labels = Int32Array.from({ length: o.batch }, (_, i) => (i * 7) % 10);
+  const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat() as tf.Tensor2D;
+  return async () => { await trainStep(model, opt, x, y, labels, 0.1); };
+}
+
 /**
  * Measure one task in this process: train `task.model` for warmup + steps on random data, or time
- * its forward pass at `task.inferenceBatch`. One result object, with this process's peak RSS.
+ * its forward pass at `task.inferenceBatch`, or time its training steps in pairs with
+ * `task.pairedWith`'s. One result object, with this process's peak RSS (not for pairs).
  */
 async function runWorker(task: WorkerTask, o: BenchOptions): Promise<BenchResult> {
   const chosen = await initBackend({ backend: o.backend, threads: o.threads, log: null });
-  const spec = BENCH_MODELS[task.model];
-  const model = createResNet({ depth: spec.depth, conv: spec.conv, placement: spec.placement, seed: 0,
-    scconv: o.recompute ? { recompute: true } : undefined });
+  const model = benchModel(task.model, o);
   const profile = o.profile ? instrumentKernels(tf.getBackend(), o.profileShapes) : null;
   const loop = { steps: o.steps, warmup: o.warmup, warmupSeconds: o.warmupSeconds, minSeconds: o.minSeconds };
   const result: BenchResult = {
@@ -302,6 +335,10 @@ async function runWorker(task: WorkerTask, o: BenchOptions): Promise<BenchResult
     params: model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0),
     steps: o.steps,  // replaced by the number of timed steps below
   };
+  if (task.pairedWith !== undefined) {
+    const paired = await pairedSpeedRatios(trainingPass(benchModel(task.pairedWith, o), o), trainingPass(model, o), loop);
+    return { ...result, steps: paired.pairs, vsStandardPaired: paired };
+  }
   let timed: number;
   if (task.inferenceBatch !== undefined) {
     const x = tf.randomNormal([task.inferenceBatch, 32, 32, 3]) as tf.Tensor4D;
@@ -310,12 +347,7 @@ async function runWorker(task: WorkerTask, o: BenchOptions): Promise<BenchResult
     timed = t.times.length;
     Object.assign(result, { steps: timed, imagesPerSec: +t.imagesPerSec.toFixed(1), msPerBatch: +t.msPerBatch.toFixed(2) });
   } else {
-    const opt = new SgdMomentum(model.trainableWeights.map((w) => ({ name: w.name, variable: w.read() as tf.Variable, decay: true })), 0.9, 5e-4);
-    const x = tf.randomNormal([o.batch, 32, 32, 3]) as tf.Tensor4D;
-    const labels = Int32Array.from({ length: o.batch }, (_, i) => (i * 7) % 10);
-    const y = tf.oneHot(tf.tensor1d(labels, 'int32'), 10).toFloat() as tf.Tensor2D;
-    const times = await timedLoop(async () => { await trainStep(model, opt, x, y, labels, 0.1); },
-      { ...loop, afterWarmup: () => profile?.clear() });
+    const times = await timedLoop(trainingPass(model, o), { ...loop, afterWarmup: () => profile?.clear() });
     const ms = median(times);
     timed = times.length;
     Object.assign(result, { steps: timed, imagesPerSec: +(o.batch / (ms / 1000)).toFixed(1), msPerStep: +ms.toFixed(1) });
@@ -339,13 +371,16 @@ export function inferenceBatches(o: Pick<BenchOptions, 'batch'>): number[] {
   return [...new Set([1, o.batch])];
 }
 
+/** A worker process (this script with --worker `model` and `extra`) and its result line. */
+function runWorkerProcess(model: string, argv: string[], extra: string[]): BenchResult {
+  const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...argv, '--worker', model, ...extra],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return parseResultLine(r.stdout, null, r.status, `the benchmark process for ${model}`);
+}
+
 /** Ours for one model: one worker process for training, or one per inference batch size. */
 function runOurs(model: string, o: BenchOptions, argv: string[]): BenchResult {
-  const child = (extra: string[]) => {
-    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1], ...argv, '--worker', model, ...extra],
-      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    return parseResultLine(r.stdout, null, r.status, `the benchmark process for ${model}`);
-  };
+  const child = (extra: string[]) => runWorkerProcess(model, argv, extra);
   if (!o.inference) return child([]);
   const runs = inferenceBatches(o).map((b) => [b, child(['--worker-batch', String(b)])] as const);
   const failed = runs.find(([, r]) => r.error);
@@ -421,12 +456,14 @@ async function main(argv: string[]): Promise<number> {
     const line = benchLine(o.inference ? 'inference' : 'train', ours, pytorch, plain ? done.get(plain) : undefined);
     done.set(m, { ours, pytorch });
     const ratioKey = o.inference ? 'inferenceVsStandardRounds' : 'vsStandardRounds';
+    const paired = o.paired && plain ? runWorkerProcess(m, childArgv, ['--worker-paired', plain]) : undefined;
     const spread = o.rounds > 1
       ? { rounds: o.rounds, imagesPerSecRounds: roundSpeeds(r.ours), ...(pytorch ? { pytorchImagesPerSecRounds: roundSpeeds(r.pytorch) } : {}),
           ...(plain ? { [ratioKey]: roundRatios(r.ours, rounds.get(plain)!.ours) } : {}) }
       : {};
     console.log(JSON.stringify({
-      ...line, ...spread, load1: +os.loadavg()[0].toFixed(2),
+      ...line, ...spread, ...(paired ? { vsStandardPaired: paired.error ? { error: paired.error } : paired.vsStandardPaired } : {}),
+      load1: +os.loadavg()[0].toFixed(2),
       ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? (process.env.GOMP_SPINCOUNT ? `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}` : 'passive'),
     }));
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 
-import { inferenceRatios, median, throughputRatio, timedLoop, timeInference } from '../../src/analysis/speed';
+import { inferenceRatios, median, pairedSpeedRatios, throughputRatio, timedLoop, timeInference } from '../../src/analysis/speed';
 
 test('median: the middle value, the upper middle one for an even count', () => {
   assert.equal(median([3, 1, 2]), 2);
@@ -43,6 +43,19 @@ test('timedLoop: the warm-up and the timed passes each last at least their count
   assert.equal((await timedLoop(async () => { passes++; }, { steps: 3, warmup: 1 })).length, 3);
   assert.equal(passes, 4);
   await assert.rejects(timedLoop(async () => undefined, { warmupSeconds: -1 }), /timedLoop expects warmupSeconds and minSeconds >= 0/);
+});
+
+test('pairedSpeedRatios: each pass runs both, in alternating order; ratios are a\'s ms ÷ b\'s, counted in pairs after the warm-up', async () => {
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const calls: string[] = [];
+  let atWarmupEnd = -1;
+  const r = await pairedSpeedRatios(async () => { calls.push('a'); await sleep(24); }, async () => { calls.push('b'); await sleep(2); },
+    { steps: 3, warmup: 1, afterWarmup: () => { atWarmupEnd = calls.length; } });
+  assert.equal(atWarmupEnd, 2, 'one warm-up pair, then the caller\'s afterWarmup');
+  assert.equal(r.pairs, 3);
+  assert.deepEqual(calls, ['a', 'b', 'b', 'a', 'a', 'b', 'b', 'a']);
+  // b sleeps a twelfth of a's time: b is the faster one, by far more than any timer jitter.
+  assert.ok(r.median > 3 && r.p25 <= r.median && r.median <= r.p75, JSON.stringify(r));
 });
 
 test('throughputRatio: a ÷ b to 3 decimals; null when either run is missing or not a positive number', () => {

@@ -21,6 +21,9 @@ test('parseArgs: defaults, every flag, and the internal worker flags', () => {
   assert.deepEqual([d.warmupSeconds, d.minSeconds], [2, 1]);
   const t = parseArgs(['--warmup-seconds', '0.5', '--min-seconds', '0']);
   assert.deepEqual([t.warmupSeconds, t.minSeconds], [0.5, 0]);
+  assert.deepEqual([d.paired, parseArgs(['--paired']).paired], [false, true]);
+  assert.deepEqual(parseArgs(['--worker', 'resnet20-scconv', '--worker-paired', 'resnet20']).worker,
+    { model: 'resnet20-scconv', pairedWith: 'resnet20' });
 });
 
 test('parseArgs: a bad flag or value names it and what is valid', () => {
@@ -35,6 +38,8 @@ test('parseArgs: a bad flag or value names it and what is valid', () => {
   assert.throws(() => parseArgs(['--rounds', '0']), /bench expects --rounds >= 1, but received 0\./);
   assert.throws(() => parseArgs(['--warmup-seconds', '-1']), /bench expects --warmup-seconds to be a number of seconds >= 0, but received "-1"\./);
   assert.throws(() => parseArgs(['--worker', 'vgg']), /bench expects --worker to name a model from .* but received "vgg"\./);
+  assert.throws(() => parseArgs(['--worker', 'resnet20-scconv', '--worker-paired', 'vgg']), /bench expects --worker-paired to name a model from .* but received "vgg"\./);
+  assert.throws(() => parseArgs(['--paired', '--inference']), /bench expects --paired without --inference \(it pairs training steps\), but received both\./);
 });
 
 test('plainNetworkOf and benchPlan: every conv variant runs after its plain network, added when not asked for', () => {
