@@ -95,17 +95,22 @@ export async function pairedSpeedRatios(a: () => Promise<void>, b: () => Promise
   return { median: +median(ratios).toFixed(3), p25: at(0.25), p75: at(0.75), pairs: ratios.length };
 }
 
-/**
- * Time forward passes (inference mode) of `model` on `x`: timedLoop's options, or just the number
- * of timed passes (after one warm-up pass). The defaults time 10 passes after 1 warm-up pass. Reads
- * each result asynchronously, as a user would.
- */
-export async function timeInference(model: tf.LayersModel, x: tf.Tensor4D, o: number | TimedLoopOptions = {}): Promise<InferenceTiming> {
-  const times = await timedLoop(async () => {
+/** One forward pass (inference mode) of `model` on `x` per call, its result read asynchronously, as a user would. */
+export function forwardPass(model: tf.LayersModel, x: tf.Tensor4D): () => Promise<void> {
+  return async () => {
     const y = tf.tidy(() => model.apply(x, { training: false }) as tf.Tensor);
     await y.data(); // waits for the result
     y.dispose();
-  }, typeof o === 'number' ? { steps: o } : o);
+  };
+}
+
+/**
+ * Time forward passes (inference mode) of `model` on `x` (`forwardPass`): timedLoop's options, or
+ * just the number of timed passes (after one warm-up pass). The defaults time 10 passes after 1
+ * warm-up pass.
+ */
+export async function timeInference(model: tf.LayersModel, x: tf.Tensor4D, o: number | TimedLoopOptions = {}): Promise<InferenceTiming> {
+  const times = await timedLoop(forwardPass(model, x), typeof o === 'number' ? { steps: o } : o);
   const ms = median(times);
   return { batch: x.shape[0], msPerBatch: ms, imagesPerSec: x.shape[0] / (ms / 1000), times };
 }

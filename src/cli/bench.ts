@@ -8,6 +8,7 @@
  *   npm run bench -- --models resnet20-scconv --recompute   # SCConv recomputes SRU/CRU in the backward pass
  *   npm run bench -- --vs-pytorch --rounds 3        # every model 3 times, interleaved; the median round of each
  *   npm run bench -- --models resnet20-scconv --paired   # + vsStandardPaired: steps of both networks timed in pairs
+ *   npm run bench -- --inference --paired           # + inferenceVsStandardPaired: forward passes at --batch in pairs
  *
  * Each measurement warms up for at least --warmup steps (passes) and --warmup-seconds (default 2),
  * then times at least --steps of them lasting at least --min-seconds (default 1); both engines alike.
@@ -29,10 +30,11 @@
  * its plain network's same round: on this 2-core VM one pass moved SCConv-ResNet-20's vsStandard
  * between 0.69 and 0.98 from run to run, so a single pass is no basis for a published ratio.
  *
- * With --paired (training), each variant also gets `vsStandardPaired` {median, p25, p75, pairs}:
- * one more process trains the variant and its plain network side by side, each timed pass one
- * step of each in alternating order, and takes the plain network's ms ÷ the variant's per pair
- * (src/analysis/speed.ts, pairedSpeedRatios). Its ratio does not carry the machine's drift between
+ * With --paired, each variant also gets `vsStandardPaired` {median, p25, p75, pairs}: one more
+ * process trains the variant and its plain network side by side, each timed pass one step of each
+ * in alternating order, and takes the plain network's ms ÷ the variant's per pair
+ * (src/analysis/speed.ts, pairedSpeedRatios); with --inference, `inferenceVsStandardPaired` from
+ * forward passes at --batch, paired the same way. Its ratio does not carry the machine's drift between
  * the two networks' separate runs, which on the shared 2-core VMs is larger than the effects measured.
  *
  * Every measurement runs in its own process (a clean peak RSS), one after another; the PyTorch one
@@ -44,7 +46,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as tf from '@tensorflow/tfjs';
-import { inferenceRatios, median, pairedSpeedRatios, throughputRatio, timedLoop, timeInference, type InferenceByBatch } from '../analysis/speed';
+import { forwardPass, inferenceRatios, median, pairedSpeedRatios, throughputRatio, timedLoop, timeInference, type InferenceByBatch } from '../analysis/speed';
 import { initBackend } from '../backend';
 import { ValueError } from '../errors';
 import { NATIVE_BACKEND_NAME } from '../kernels/native_backend';
@@ -90,7 +92,7 @@ export interface BenchOptions {
   recompute: boolean;
   /** Times the whole plan runs (interleaved); each line holds the model's median round. */
   rounds: number;
-  /** Also time each variant's training steps in pairs with its plain network's (vsStandardPaired). */
+  /** Also time each variant's training steps (forward passes with --inference) in pairs with its plain network's. */
   paired: boolean;
   backend?: string;
 }
@@ -100,7 +102,7 @@ interface WorkerTask {
   model: string;
   /** Inference at this batch size; training when absent. */
   inferenceBatch?: number;
-  /** Training steps timed in pairs with this (plain) network's. */
+  /** Training steps (forward passes at inferenceBatch) timed in pairs with this (plain) network's. */
   pairedWith?: string;
 }
 
@@ -158,7 +160,6 @@ export function parseArgs(argv: string[]): BenchOptions & { worker?: WorkerTask 
     if (!(workerPaired in BENCH_MODELS)) throw new ValueError(`bench expects --worker-paired to name a model from ${Object.keys(BENCH_MODELS).join(', ')}, but received ${JSON.stringify(workerPaired)}.`);
     o.worker.pairedWith = workerPaired;
   }
-  if (o.paired && o.inference) throw new ValueError('bench expects --paired without --inference (it pairs training steps), but received both.');
   if (o.batch < 1 || o.steps < 1) throw new ValueError(`bench expects --batch and --steps >= 1, but received ${o.batch} and ${o.steps}.`);
   if (o.threads < 1) throw new ValueError(`bench expects --threads >= 1, but received ${o.threads}.`);
   if (o.rounds < 1) throw new ValueError(`bench expects --rounds >= 1, but received ${o.rounds}.`);
@@ -336,8 +337,10 @@ async function runWorker(task: WorkerTask, o: BenchOptions): Promise<BenchResult
     steps: o.steps,  // replaced by the number of timed steps below
   };
   if (task.pairedWith !== undefined) {
-    const paired = await pairedSpeedRatios(trainingPass(benchModel(task.pairedWith, o), o), trainingPass(model, o), loop);
-    return { ...result, steps: paired.pairs, vsStandardPaired: paired };
+    const x = task.inferenceBatch !== undefined ? tf.randomNormal([task.inferenceBatch, 32, 32, 3]) as tf.Tensor4D : null;
+    const pass = (m: tf.LayersModel) => (x ? forwardPass(m, x) : trainingPass(m, o));
+    const paired = await pairedSpeedRatios(pass(benchModel(task.pairedWith, o)), pass(model), loop);
+    return { ...result, steps: paired.pairs, [x ? 'inferenceVsStandardPaired' : 'vsStandardPaired']: paired };
   }
   let timed: number;
   if (task.inferenceBatch !== undefined) {
@@ -456,13 +459,16 @@ async function main(argv: string[]): Promise<number> {
     const line = benchLine(o.inference ? 'inference' : 'train', ours, pytorch, plain ? done.get(plain) : undefined);
     done.set(m, { ours, pytorch });
     const ratioKey = o.inference ? 'inferenceVsStandardRounds' : 'vsStandardRounds';
-    const paired = o.paired && plain ? runWorkerProcess(m, childArgv, ['--worker-paired', plain]) : undefined;
+    const pairedKey = o.inference ? 'inferenceVsStandardPaired' : 'vsStandardPaired';
+    const paired = o.paired && plain
+      ? runWorkerProcess(m, childArgv, ['--worker-paired', plain, ...(o.inference ? ['--worker-batch', String(o.batch)] : [])])
+      : undefined;
     const spread = o.rounds > 1
       ? { rounds: o.rounds, imagesPerSecRounds: roundSpeeds(r.ours), ...(pytorch ? { pytorchImagesPerSecRounds: roundSpeeds(r.pytorch) } : {}),
           ...(plain ? { [ratioKey]: roundRatios(r.ours, rounds.get(plain)!.ours) } : {}) }
       : {};
     console.log(JSON.stringify({
-      ...line, ...spread, ...(paired ? { vsStandardPaired: paired.error ? { error: paired.error } : paired.vsStandardPaired } : {}),
+      ...line, ...spread, ...(paired ? { [pairedKey]: paired.error ? { error: paired.error } : paired[pairedKey] } : {}),
       load1: +os.loadavg()[0].toFixed(2),
       ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? (process.env.GOMP_SPINCOUNT ? `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT}` : 'passive'),
     }));

@@ -24,6 +24,8 @@ test('parseArgs: defaults, every flag, and the internal worker flags', () => {
   assert.deepEqual([d.paired, parseArgs(['--paired']).paired], [false, true]);
   assert.deepEqual(parseArgs(['--worker', 'resnet20-scconv', '--worker-paired', 'resnet20']).worker,
     { model: 'resnet20-scconv', pairedWith: 'resnet20' });
+  assert.deepEqual(parseArgs(['--worker', 'resnet20-scconv', '--worker-paired', 'resnet20', '--worker-batch', '128']).worker,
+    { model: 'resnet20-scconv', pairedWith: 'resnet20', inferenceBatch: 128 });
 });
 
 test('parseArgs: a bad flag or value names it and what is valid', () => {
@@ -39,7 +41,6 @@ test('parseArgs: a bad flag or value names it and what is valid', () => {
   assert.throws(() => parseArgs(['--warmup-seconds', '-1']), /bench expects --warmup-seconds to be a number of seconds >= 0, but received "-1"\./);
   assert.throws(() => parseArgs(['--worker', 'vgg']), /bench expects --worker to name a model from .* but received "vgg"\./);
   assert.throws(() => parseArgs(['--worker', 'resnet20-scconv', '--worker-paired', 'vgg']), /bench expects --worker-paired to name a model from .* but received "vgg"\./);
-  assert.throws(() => parseArgs(['--paired', '--inference']), /bench expects --paired without --inference \(it pairs training steps\), but received both\./);
 });
 
 test('plainNetworkOf and benchPlan: every conv variant runs after its plain network, added when not asked for', () => {
