@@ -9,9 +9,9 @@
 //   cruSqueezeGrad(dup, dlow, dy2p, x, w1, w2, pwc2, low_s, dx, dw1, dw2, dpwc2, m, c, up, a, b)
 //     Its gradients, through dS = [dup | dlow + dy2p·pwc2ᵀ] [m, a + b] (low_s also feeds PWC2) and
 //     the squeezes' block-diagonal kernel K = [w1 0; 0 w2] [c, a + b]: dx = dS·Kᵀ, [dw1, dw2] = the
-//     diagonal blocks of xᵀ·dS, dpwc2 = low_sᵀ·dy2p. Four dense matmuls: writing dx as two column
-//     blocks, or reading x's two parts for dw1 and dw2, took 2.6 ms against 1.5 ms at
-//     [131072, 16] (SCConv-ResNet-20's first stage at batch 128).
+//     diagonal blocks of xᵀ·dS, dpwc2 = low_sᵀ·dy2p: four dense matmuls that read x once. (Six
+//     matmuls without dS, writing dx as two column blocks and reading x's two parts for dw1 and
+//     dw2, took the same share of a SCConv-ResNet-20 training step in two profiles each, ~7%.)
 //   cruFuse(y1, pwc2, low, y, beta, n, p, c, l, fusion)
 //     Y2 = [pwc2 | low] along the channels (Eq. 6's feature reuse, never concatenated), with
 //     y1 [n, p, c], pwc2 [n, p, c − l], low [n, p, l] for p pixels. Pass 1: S1, S2 = the pixel
