@@ -190,9 +190,10 @@ export function gwcFilter(w: CRUWeights, o: CRUOptions): tf.Tensor4D {
 
 /**
  * The CRU through CRU_SQUEEZE, one conv (`gwcFilter`) and CRU_FUSE, on backends that provide them.
- * Against the composition below: no zero-padded squeeze kernels, no PWC1 matmul and its two adds,
- * no pooling, softmax and broadcast products, no concatenation of Y2, and far fewer ops (each with
- * its gradient), which at CIFAR sizes cost about as much as the arithmetic.
+ * Against the composition (`cruBranches`, `cruBetas`): no zero-padded squeeze kernels, no PWC1
+ * matmul and its two adds, no pooling, softmax and broadcast products, no concatenation of Y2, and
+ * 43 kernel calls per CRU forward + backward instead of 148; each call costs time whatever its
+ * size (docs/performance.md, "CRU kernels").
  */
 function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions, filter?: tf.Tensor4D): tf.Tensor4D {
   const [n, h, wd, c] = x.shape;
