@@ -15,8 +15,8 @@
  * blocks, so neither the concatenation nor its gradient's slices are materialised.
  *
  * CRU_SQUEEZE (the two squeezes and PWC2 as one three-output kernel, see src/layers/cru.ts) runs
- * three oneDNN matmuls that read and write column blocks in place (native/src/cru.cc), and its
- * gradient kernel the six matmuls of all four input gradients. CRU_FILTER (the GWC filter with
+ * three oneDNN matmuls, the squeezes reading their column block of x in place, and its gradient
+ * kernel four matmuls for all four input gradients (native/src/cru.cc). CRU_FILTER (the GWC filter with
  * PWC1 folded in) and its gradient are index copies over a few thousand weights, done here.
  */
 import * as tf from '@tensorflow/tfjs';
