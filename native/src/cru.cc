@@ -12,18 +12,22 @@
 //     diagonal blocks of xᵀ·dS, dpwc2 = low_sᵀ·dy2p: four dense matmuls that read x once. (Six
 //     matmuls without dS, writing dx as two column blocks and reading x's two parts for dw1 and
 //     dw2, took the same share of a SCConv-ResNet-20 training step in two profiles each, ~7%.)
-//   cruFuse(y1, pwc2, low, y, beta, n, p, c, l, fusion)
-//     Y2 = [pwc2 | low] along the channels (Eq. 6's feature reuse, never concatenated), with
-//     y1 [n, p, c], pwc2 [n, p, c − l], low [n, p, l] for p pixels. Pass 1: S1, S2 = the pixel
-//     means of Y1, Y2 (Eq. 7); β from them (Eq. 8): fusion 0 'pairwise' β1 = σ(S1 − S2),
-//     β2 = 1 − β1 per channel; fusion 1 'global' [β1 | β2] = softmax over all 2c of [S1 | S2].
-//     Pass 2: y = β1·Y1 + β2·Y2 (Eq. 9) into y [n, p, c]; beta [n, 2c] = [β1 | β2].
-//   cruFuseGrad(dy, dbeta, y1, pwc2, low, beta, dy1, dpwc2, dlow, n, p, c, l, fusion)
-//     The gradients of cruFuse for its three inputs (src/kernels/cru.ts derives them):
-//       pass 1: g1 = Σ_p dy·Y1 + dβ1, g2 = Σ_p dy·Y2 + dβ2 (dbeta [n, 2c]: the β output's gradient);
+//   cruFuse(y1, bias, pwc2, low, y, beta, n, p, c, l, fusion)
+//     Y1 = y1 + bias (the GWC's bias, bias [c], added here rather than by the conv, so that its
+//     gradient comes from sums this kernel's gradient takes anyway) and Y2 = [pwc2 | low] along the
+//     channels (Eq. 6's feature reuse, never concatenated), with y1 [n, p, c], pwc2 [n, p, c − l],
+//     low [n, p, l] for p pixels. Pass 1: S1, S2 = the pixel means of Y1, Y2 (Eq. 7); β from them
+//     (Eq. 8): fusion 0 'pairwise' β1 = σ(S1 − S2), β2 = 1 − β1 per channel; fusion 1 'global'
+//     [β1 | β2] = softmax over all 2c of [S1 | S2]. Pass 2: y = β1·Y1 + β2·Y2 (Eq. 9) into
+//     y [n, p, c]; beta [n, 2c] = [β1 | β2].
+//   cruFuseGrad(dy, dbeta, y1, bias, pwc2, low, beta, dy1, dbias, dpwc2, dlow, n, p, c, l, fusion)
+//     The gradients of cruFuse for its four inputs (src/kernels/cru.ts derives them):
+//       pass 1: g1 = Σ_p dy·Y1 + dβ1, g2 = Σ_p dy·Y2 + dβ2 (dbeta [n, 2c]: the β output's gradient),
+//       and D = Σ_p dy, with Σ_p dy·Y1 = Σ_p dy·y1 + bias·D;
 //       then dS from the softmax Jacobian (pairwise: dS1 = (g1 − g2)·β1·β2 = −dS2;
 //       global: dS_j = β_j·(g_j − Σ_k β_k·g_k) over the 2c);
-//       pass 2: dY1 = β1·dy + dS1/p, dY2 = β2·dy + dS2/p, dY2 written as dpwc2 | dlow.
+//       pass 2: dY1 = β1·dy + dS1/p, dY2 = β2·dy + dS2/p, dY2 written as dpwc2 | dlow;
+//       dy1 = dY1, and dbias = Σ_n Σ_p dY1 = Σ_n (β1·D + dS1), from pass 1's sums.
 
 #include "kernels.h"
 
@@ -54,25 +58,26 @@ Plan read_plan(const Args& a, size_t i, const Span<float>& y1, const Span<float>
   return s;
 }
 
-// out[i, 0:c] = Σ_p w·Y1, out[i, c:2c] = Σ_p w·Y2 per example i, with w = dy (kDot) or 1.
-// One pass over the inputs; work split into (example, pixel chunk) tasks so that n = 1 uses every
+// out[i, 0:c] = Σ_p w·y1, out[i, c:2c] = Σ_p w·Y2 per example i, with w = dy (kDot) or 1; with
+// kDot also out[i, 2c:3c] = Σ_p dy (out is [n, 3c] then, else [n, 2c]). One pass over the inputs; work split into (example, pixel chunk) tasks so that n = 1 uses every
 // thread too; float sums over blocks of 64 pixels, double across blocks.
 template <bool kDot>
 void branch_sums(const float* dy, const float* y1, const float* pwc2, const float* low, const Plan& s,
                  double* out) {
-  const int64_t c = s.c, l = s.l, cp = c - l;
+  const int64_t c = s.c, l = s.l, cp = c - l, width = (kDot ? 3 : 2) * c;
   const bool par = s.rows() * c >= kParallelMin;
   const int64_t threads = par ? omp_get_max_threads() : 1;
   const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(s.p, (threads + s.n - 1) / std::max<int64_t>(s.n, 1)));
-  std::vector<double> partial(static_cast<size_t>(s.n * chunks * 2 * c), 0.0);
+  std::vector<double> partial(static_cast<size_t>(s.n * chunks * width), 0.0);
 #pragma omp parallel for schedule(static) if (par)
   for (int64_t t = 0; t < s.n * chunks; ++t) {
     const int64_t i = t / chunks, k = t % chunks;
     const int64_t p0 = s.p * k / chunks, p1 = s.p * (k + 1) / chunks;
-    double* acc = partial.data() + t * 2 * c;
-    std::vector<float> block(2 * c, 0.f);
+    double* acc = partial.data() + t * width;
+    std::vector<float> block(width, 0.f);
     float* b1 = block.data();
     float* b2 = b1 + c;
+    float* b3 = b2 + c;
     int count = 0;
     for (int64_t q = p0; q < p1; ++q) {
       const int64_t r = i * s.p + q;
@@ -83,18 +88,21 @@ void branch_sums(const float* dy, const float* y1, const float* pwc2, const floa
       for (int64_t ch = 0; ch < c; ++ch) b1[ch] += kDot ? g[ch] * a1[ch] : a1[ch];
       for (int64_t ch = 0; ch < cp; ++ch) b2[ch] += kDot ? g[ch] * ap[ch] : ap[ch];
       for (int64_t ch = 0; ch < l; ++ch) b2[cp + ch] += kDot ? g[cp + ch] * al[ch] : al[ch];
+      if (kDot) {
+        for (int64_t ch = 0; ch < c; ++ch) b3[ch] += g[ch];
+      }
       if (++count == 64) {
-        for (int64_t j = 0; j < 2 * c; ++j) { acc[j] += block[j]; block[j] = 0.f; }
+        for (int64_t j = 0; j < width; ++j) { acc[j] += block[j]; block[j] = 0.f; }
         count = 0;
       }
     }
-    for (int64_t j = 0; j < 2 * c; ++j) acc[j] += block[j];
+    for (int64_t j = 0; j < width; ++j) acc[j] += block[j];
   }
   for (int64_t i = 0; i < s.n; ++i) {
-    for (int64_t j = 0; j < 2 * c; ++j) {
+    for (int64_t j = 0; j < width; ++j) {
       double v = 0;
-      for (int64_t k = 0; k < chunks; ++k) v += partial[static_cast<size_t>((i * chunks + k) * 2 * c + j)];
-      out[i * 2 * c + j] = v;
+      for (int64_t k = 0; k < chunks; ++k) v += partial[static_cast<size_t>((i * chunks + k) * width + j)];
+      out[i * width + j] = v;
     }
   }
 }
@@ -188,19 +196,22 @@ napi_value cru_squeeze_grad(napi_env env, const Args& a) {
 }
 
 napi_value cru_fuse(napi_env env, const Args& a) {
-  Span<float> y1s = a.f32(0, "y1"), pwc2s = a.f32(1, "pwc2"), lows = a.f32(2, "low"), ys = a.f32(3, "y"),
-              betas = a.f32(4, "beta");
-  const Plan s = read_plan(a, 5, y1s, pwc2s, lows);
-  const int fusion = static_cast<int>(a.integer(9, "fusion", 0, kFusions - 1));
+  Span<float> y1s = a.f32(0, "y1"), biases = a.f32(1, "bias"), pwc2s = a.f32(2, "pwc2"), lows = a.f32(3, "low"),
+              ys = a.f32(4, "y"), betas = a.f32(5, "beta");
+  const Plan s = read_plan(a, 6, y1s, pwc2s, lows);
+  const int fusion = static_cast<int>(a.integer(10, "fusion", 0, kFusions - 1));
+  expect_length(a, biases, s.c, "bias", "[c]");
   expect_length(a, ys, s.rows() * s.c, "y", "[n, p, c]");
   expect_length(a, betas, s.n * 2 * s.c, "beta", "[n, 2c]");
   const int64_t c = s.c, l = s.l, cp = c - l;
   // Pass 1: the pooled branches (Eq. 7) and β (Eq. 8).
   std::vector<double> sums(static_cast<size_t>(s.n * 2 * c));
   branch_sums<false>(nullptr, y1s.data, pwc2s.data, lows.data, s, sums.data());
+  const float* bias = biases.data;
   float* beta = betas.data;
   for (int64_t i = 0; i < s.n; ++i) {
-    const double* S = sums.data() + i * 2 * c;
+    double* S = sums.data() + i * 2 * c;
+    for (int64_t ch = 0; ch < c; ++ch) S[ch] += static_cast<double>(bias[ch]) * s.p;  // Σ_p Y1 = Σ_p y1 + p·bias
     float* b = beta + i * 2 * c;
     if (fusion == kPairwise) {
       for (int64_t ch = 0; ch < c; ++ch) {
@@ -227,18 +238,20 @@ napi_value cru_fuse(napi_env env, const Args& a) {
     const float* ap = pwc2 + r * cp;
     const float* al = low + r * l;
     float* o = y + r * c;
-    for (int64_t ch = 0; ch < cp; ++ch) o[ch] = b1[ch] * a1[ch] + b2[ch] * ap[ch];
-    for (int64_t ch = 0; ch < l; ++ch) o[cp + ch] = b1[cp + ch] * a1[cp + ch] + b2[cp + ch] * al[ch];
+    for (int64_t ch = 0; ch < cp; ++ch) o[ch] = b1[ch] * (a1[ch] + bias[ch]) + b2[ch] * ap[ch];
+    for (int64_t ch = 0; ch < l; ++ch) o[cp + ch] = b1[cp + ch] * (a1[cp + ch] + bias[cp + ch]) + b2[cp + ch] * al[ch];
   }
   return undefined(env);
 }
 
 napi_value cru_fuse_grad(napi_env env, const Args& a) {
-  Span<float> dys = a.f32(0, "dy"), dbetas = a.f32(1, "dbeta"), y1s = a.f32(2, "y1"),
-              pwc2s = a.f32(3, "pwc2"), lows = a.f32(4, "low"), betas = a.f32(5, "beta"), dy1s = a.f32(6, "dy1"),
-              dpwc2s = a.f32(7, "dpwc2"), dlows = a.f32(8, "dlow");
-  const Plan s = read_plan(a, 9, y1s, pwc2s, lows);
-  const int fusion = static_cast<int>(a.integer(13, "fusion", 0, kFusions - 1));
+  Span<float> dys = a.f32(0, "dy"), dbetas = a.f32(1, "dbeta"), y1s = a.f32(2, "y1"), biases = a.f32(3, "bias"),
+              pwc2s = a.f32(4, "pwc2"), lows = a.f32(5, "low"), betas = a.f32(6, "beta"), dy1s = a.f32(7, "dy1"),
+              dbiases = a.f32(8, "dbias"), dpwc2s = a.f32(9, "dpwc2"), dlows = a.f32(10, "dlow");
+  const Plan s = read_plan(a, 11, y1s, pwc2s, lows);
+  const int fusion = static_cast<int>(a.integer(15, "fusion", 0, kFusions - 1));
+  expect_length(a, biases, s.c, "bias", "[c]");
+  expect_length(a, dbiases, s.c, "dbias", "[c]");
   expect_length(a, dys, s.rows() * s.c, "dy", "[n, p, c]");
   expect_length(a, dbetas, s.n * 2 * s.c, "dbeta", "[n, 2c]");
   expect_length(a, betas, s.n * 2 * s.c, "beta", "[n, 2c]");
@@ -246,28 +259,35 @@ napi_value cru_fuse_grad(napi_env env, const Args& a) {
   expect_length(a, dpwc2s, s.rows() * (s.c - s.l), "dpwc2", "[n, p, c − l]");
   expect_length(a, dlows, s.rows() * s.l, "dlow", "[n, p, l]");
   const int64_t c = s.c, l = s.l, cp = c - l;
-  // Pass 1: g = Σ_p dy·[Y1 | Y2] + dβ, then dS/p through the softmax Jacobian, kept in `spread`.
-  std::vector<double> g(static_cast<size_t>(s.n * 2 * c));
+  // Pass 1: g = Σ_p dy·[Y1 | Y2] + dβ and D = Σ_p dy, then dS/p through the softmax Jacobian, kept
+  // in `spread`, and dbias = Σ_n (β1·D + dS1).
+  std::vector<double> g(static_cast<size_t>(s.n * 3 * c)), dbias(static_cast<size_t>(c), 0.0);
   branch_sums<true>(dys.data, y1s.data, pwc2s.data, lows.data, s, g.data());
   const float* beta = betas.data;
+  const float* bias = biases.data;
   std::vector<float> spread(static_cast<size_t>(s.n * 2 * c));
   for (int64_t i = 0; i < s.n; ++i) {
-    double* gi = g.data() + i * 2 * c;
+    double* gi = g.data() + i * 3 * c;
+    const double* D = gi + 2 * c;
     const float* b = beta + i * 2 * c;
     float* d = spread.data() + i * 2 * c;
+    for (int64_t ch = 0; ch < c; ++ch) gi[ch] += bias[ch] * D[ch];
     for (int64_t j = 0; j < 2 * c; ++j) gi[j] += dbetas.data[i * 2 * c + j];
+    std::vector<double> ds(2 * c);
     if (fusion == kPairwise) {
       for (int64_t ch = 0; ch < c; ++ch) {
-        const double ds1 = (gi[ch] - gi[c + ch]) * b[ch] * b[c + ch];
-        d[ch] = static_cast<float>(ds1 / s.p);
-        d[c + ch] = static_cast<float>(-ds1 / s.p);
+        ds[ch] = (gi[ch] - gi[c + ch]) * b[ch] * b[c + ch];
+        ds[c + ch] = -ds[ch];
       }
     } else {
       double dot = 0;
       for (int64_t j = 0; j < 2 * c; ++j) dot += b[j] * gi[j];
-      for (int64_t j = 0; j < 2 * c; ++j) d[j] = static_cast<float>(b[j] * (gi[j] - dot) / s.p);
+      for (int64_t j = 0; j < 2 * c; ++j) ds[j] = b[j] * (gi[j] - dot);
     }
+    for (int64_t j = 0; j < 2 * c; ++j) d[j] = static_cast<float>(ds[j] / s.p);
+    for (int64_t ch = 0; ch < c; ++ch) dbias[ch] += b[ch] * D[ch] + ds[ch];
   }
+  for (int64_t ch = 0; ch < c; ++ch) dbiases.data[ch] = static_cast<float>(dbias[ch]);
   // Pass 2: dY1 = β1·dy + dS1/p, dY2 = β2·dy + dS2/p.
   const float* dy = dys.data;
   float *dy1 = dy1s.data, *dpwc2 = dpwc2s.data, *dlow = dlows.data;

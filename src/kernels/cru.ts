@@ -11,6 +11,9 @@
  *   pairwise β1 = σ(S1 − S2), β2 = 1 − β1:  dS1 = (dβ1 − dβ2)·β1·β2,  dS2 = −dS1
  *   global β = softmax([S1 | S2]) over 2C:  dS_j = β_j·(dβ_j − Σ_k β_k·dβ_k)
  *   dY_k = β_k·dY + dS_k / P  (a mean spreads its gradient evenly over the pixels)
+ * Y1 comes as the GWC conv's output without its bias and the bias [C] (Y1 = y1 + bias, added in
+ * both passes), so the bias's gradient, Σ over examples and pixels of dY1 = Σ_n (β1·Σ_hw dY + dS1),
+ * comes from sums the first backward pass takes anyway instead of a Sum over dY1 after the conv.
  * Y2 comes as its two channel blocks [PWC2(lowS) | lowS] (Eq. 6), and dY2 leaves as the same two
  * blocks, so neither the concatenation nor its gradient's slices are materialised.
  *
@@ -29,15 +32,16 @@ export const CRU_FUSE_GRAD = 'SCConvCRUFuseGrad';
 /** Fusion codes of the addon (native/src/cru.cc, enum Fusion). */
 const FUSION: Record<CRUFusion, number> = { pairwise: 0, global: 1 };
 
-/** [n, p, c, l] of y1 `[n, h, w, c]`, pwc2 `[n, h, w, c − l]`, low `[n, h, w, l]`; throws on other shapes. */
-function plan(kernel: string, y1: tf.TensorInfo, pwc2: tf.TensorInfo, low: tf.TensorInfo): [number, number, number, number] {
+/** [n, p, c, l] of y1 `[n, h, w, c]`, bias `[c]`, pwc2 `[n, h, w, c − l]`, low `[n, h, w, l]`; throws on other shapes. */
+function plan(kernel: string, y1: tf.TensorInfo, bias: tf.TensorInfo, pwc2: tf.TensorInfo, low: tf.TensorInfo): [number, number, number, number] {
   const [n, h, w, c] = y1.shape;
   const l = low.shape[3];
   const ok = y1.shape.length === 4 && low.shape.length === 4 && pwc2.shape.length === 4 &&
-    tf.util.arraysEqual(pwc2.shape, [n, h, w, c - l]) && tf.util.arraysEqual(low.shape, [n, h, w, l]) && h * w > 0;
+    tf.util.arraysEqual(pwc2.shape, [n, h, w, c - l]) && tf.util.arraysEqual(low.shape, [n, h, w, l]) && h * w > 0 &&
+    tf.util.arraysEqual(bias.shape, [c]);
   if (!ok) {
-    throw new Error(`${kernel} expects y1 [n, h, w, c], pwc2 [n, h, w, c − l] and low [n, h, w, l] with h·w > 0, ` +
-      `but received y1 [${y1.shape}], pwc2 [${pwc2.shape}], low [${low.shape}].`);
+    throw new Error(`${kernel} expects y1 [n, h, w, c], bias [c], pwc2 [n, h, w, c − l] and low [n, h, w, l] with h·w > 0, ` +
+      `but received y1 [${y1.shape}], bias [${bias.shape}], pwc2 [${pwc2.shape}], low [${low.shape}].`);
   }
   return [n, h * w, c, l];
 }
@@ -50,26 +54,28 @@ function fusionCode(kernel: string, attrs: tf.NamedAttrMap | undefined): number 
   return FUSION[fusion];
 }
 
-/** Inputs {y1, pwc2, low}, attr fusion → [Y `[n, h, w, c]`, β `[n, 2c]`]. */
+/** Inputs {y1, bias, pwc2, low}, attr fusion → [Y `[n, h, w, c]`, β `[n, 2c]`]. */
 const cruFuse = withFallback(CRU_FUSE, ({ inputs, backend, attrs }: KernelArgs) => {
-  const { y1, pwc2, low } = inputs;
-  const [n, p, c, l] = plan(CRU_FUSE, y1, pwc2, low);
+  const { y1, bias, pwc2, low } = inputs;
+  const [n, p, c, l] = plan(CRU_FUSE, y1, bias, pwc2, low);
   const fusion = fusionCode(CRU_FUSE, attrs);
-  const [y1v, pwc2v, lowv] = float32Arrays(backend, CRU_FUSE, { y1, pwc2, low });
+  const [y1v, biasv, pwc2v, lowv] = float32Arrays(backend, CRU_FUSE, { y1, bias, pwc2, low });
   const y = output(backend, y1.shape), beta = output(backend, [n, 2 * c]);
-  backend.addon.cruFuse(y1v, pwc2v, lowv, y.values, beta.values, n, p, c, l, fusion);
+  backend.addon.cruFuse(y1v, biasv, pwc2v, lowv, y.values, beta.values, n, p, c, l, fusion);
   return [y.info, beta.info];
 });
 
-/** Inputs {dy, dbeta, y1, pwc2, low, beta}, attr fusion → [dy1, dpwc2, dlow]. */
+/** Inputs {dy, dbeta, y1, bias, pwc2, low, beta}, attr fusion → [dy1, dbias, dpwc2, dlow]. */
 const cruFuseGrad = withFallback(CRU_FUSE_GRAD, ({ inputs, backend, attrs }: KernelArgs) => {
-  const { dy, dbeta, y1, pwc2, low, beta } = inputs;
-  const [n, p, c, l] = plan(CRU_FUSE_GRAD, y1, pwc2, low);
+  const { dy, dbeta, y1, bias, pwc2, low, beta } = inputs;
+  const [n, p, c, l] = plan(CRU_FUSE_GRAD, y1, bias, pwc2, low);
   const fusion = fusionCode(CRU_FUSE_GRAD, attrs);
-  const [dyv, dbetav, y1v, pwc2v, lowv, betav] = float32Arrays(backend, CRU_FUSE_GRAD, { dy, dbeta, y1, pwc2, low, beta });
-  const dy1 = output(backend, y1.shape), dpwc2 = output(backend, pwc2.shape), dlow = output(backend, low.shape);
-  backend.addon.cruFuseGrad(dyv, dbetav, y1v, pwc2v, lowv, betav, dy1.values, dpwc2.values, dlow.values, n, p, c, l, fusion);
-  return [dy1.info, dpwc2.info, dlow.info];
+  const v = float32Arrays(backend, CRU_FUSE_GRAD, { dy, dbeta, y1, bias, pwc2, low, beta });
+  const dy1 = output(backend, y1.shape), dbias = output(backend, bias.shape), dpwc2 = output(backend, pwc2.shape),
+    dlow = output(backend, low.shape);
+  backend.addon.cruFuseGrad(v[0], v[1], v[2], v[3], v[4], v[5], v[6], dy1.values, dbias.values, dpwc2.values, dlow.values,
+    n, p, c, l, fusion);
+  return [dy1.info, dbias.info, dpwc2.info, dlow.info];
 });
 
 /** The gradient kernel of CRU_SQUEEZE (registered for the native backend only). */
@@ -178,17 +184,17 @@ const cruFilterGrad = withFallback(CRU_FILTER_GRAD, ({ inputs, backend, attrs }:
 
 export const cruKernels: tf.KernelConfig[] = [cruFuse, cruFuseGrad, cruSqueeze, cruSqueezeGrad, cruFilter, cruFilterGrad];
 
-/** CRU_FUSE's gradient (see the header): one CRU_FUSE_GRAD call for all three inputs. */
+/** CRU_FUSE's gradient (see the header): one CRU_FUSE_GRAD call for all four inputs. */
 export const cruFuseGradient: tf.GradConfig = {
   kernelName: CRU_FUSE,
-  inputsToSave: ['y1', 'pwc2', 'low'],
+  inputsToSave: ['y1', 'bias', 'pwc2', 'low'],
   outputsToSave: [false, true],
   gradFunc: (dys, saved, attrs) => {
     const [dy, dbeta] = dys as tf.Tensor[];
-    const [y1, pwc2, low, beta] = saved;
-    const [dy1, dpwc2, dlow] = tf.engine().runKernel(CRU_FUSE_GRAD, { dy, dbeta, y1, pwc2, low, beta },
+    const [y1, bias, pwc2, low, beta] = saved;
+    const [dy1, dbias, dpwc2, dlow] = tf.engine().runKernel(CRU_FUSE_GRAD, { dy, dbeta, y1, bias, pwc2, low, beta },
       attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
-    return { y1: () => dy1, pwc2: () => dpwc2, low: () => dlow };
+    return { y1: () => dy1, bias: () => dbias, pwc2: () => dpwc2, low: () => dlow };
   },
 };
 

@@ -46,13 +46,13 @@ export interface NativeAddon {
   cruSqueezeGrad(dup: Float32Array, dlow: Float32Array, dy2p: Float32Array, x: Float32Array, w1: Float32Array,
                  w2: Float32Array, pwc2: Float32Array, lowS: Float32Array, dx: Float32Array, dw1: Float32Array,
                  dw2: Float32Array, dpwc2: Float32Array, m: number, c: number, up: number, a: number, b: number): void;
-  /** CRU Eq. 7–9: y = β1·y1 + β2·[pwc2 | low], beta [n, 2c] = [β1 | β2]; fusion 0 pairwise, 1 global (native/src/cru.cc). */
-  cruFuse(y1: Float32Array, pwc2: Float32Array, low: Float32Array, y: Float32Array, beta: Float32Array,
-          n: number, p: number, c: number, l: number, fusion: number): void;
+  /** CRU Eq. 7–9: y = β1·(y1 + bias) + β2·[pwc2 | low], beta [n, 2c] = [β1 | β2]; fusion 0 pairwise, 1 global (native/src/cru.cc). */
+  cruFuse(y1: Float32Array, bias: Float32Array, pwc2: Float32Array, low: Float32Array, y: Float32Array,
+          beta: Float32Array, n: number, p: number, c: number, l: number, fusion: number): void;
   /** cruFuse's gradients for y1, pwc2, low from dy and the β output's gradient dbeta. */
-  cruFuseGrad(dy: Float32Array, dbeta: Float32Array, y1: Float32Array, pwc2: Float32Array, low: Float32Array,
-              beta: Float32Array, dy1: Float32Array, dpwc2: Float32Array, dlow: Float32Array,
-              n: number, p: number, c: number, l: number, fusion: number): void;
+  cruFuseGrad(dy: Float32Array, dbeta: Float32Array, y1: Float32Array, bias: Float32Array, pwc2: Float32Array,
+              low: Float32Array, beta: Float32Array, dy1: Float32Array, dbias: Float32Array, dpwc2: Float32Array,
+              dlow: Float32Array, n: number, p: number, c: number, l: number, fusion: number): void;
   /** SGD with momentum (native/src/sgd.cc): vOut = momentum·v + g + decay·w, wOut = w − lr·vOut. */
   sgdMomentum(w: Float32Array, v: Float32Array, g: Float32Array, wOut: Float32Array, vOut: Float32Array,
               lr: number, momentum: number, decay: number): void;

@@ -9,9 +9,9 @@
  * Two compositions of the same maths: tfjs ops (`cruBranches`, `cruBetas`: every backend), and,
  * where the backend provides the CRU kernels (the native backend: src/kernels/cru.ts), `cruFused`:
  * the squeezes and PWC2 as one kernel that reads each part of x in place (CRU_SQUEEZE), PWC1
- * folded into the GWC's conv with its bias (CRU_FILTER builds that filter), and Eq. 7–9 as one
- * kernel (CRU_FUSE) that reads Y2 as [PWC2 | lowS] without concatenating it, two passes forward
- * and two backward: four kernels and a conv where the composition runs ~25 ops, each with a
+ * folded into the GWC's conv (CRU_FILTER builds that filter), and Eq. 7–9 as one kernel
+ * (CRU_FUSE) that adds the GWC's bias and reads Y2 as [PWC2 | lowS] without concatenating either,
+ * two passes forward and two backward: four kernels and a conv where the composition runs ~25 ops, each with a
  * gradient kernel. test/kernels/cru.test.ts checks the second against the first, values and gradients.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -147,9 +147,10 @@ export function cruBetas(y1: tf.Tensor4D, y2: tf.Tensor4D, fusion: CRUFusion): {
 
 /**
  * The name of the fused kernel of Eq. 7–9 that a backend may provide ('native' does:
- * src/kernels/cru.ts). Inputs {y1 `[N, H, W, C]`, pwc2 `[N, H, W, C − ⌊low/r⌋]`, low
- * `[N, H, W, ⌊low/r⌋]`}, Y2 being [pwc2 | low] (Eq. 6) without the concatenation; attr `fusion`;
- * outputs [Y `[N, H, W, C]`, β `[N, 2C]` = [β1 | β2]]. Its gradient goes to all three inputs.
+ * src/kernels/cru.ts). Inputs {y1 `[N, H, W, C]`, bias `[C]`, pwc2 `[N, H, W, C − ⌊low/r⌋]`, low
+ * `[N, H, W, ⌊low/r⌋]`}, Y1 being y1 + bias (the GWC's output and bias, Eq. 5) and Y2 being
+ * [pwc2 | low] (Eq. 6), neither materialised; attr `fusion`; outputs [Y `[N, H, W, C]`,
+ * β `[N, 2C]` = [β1 | β2]]. Its gradient goes to all four inputs.
  */
 export const CRU_FUSE = 'SCConvCRUFuse';
 
@@ -181,8 +182,8 @@ export function hasFusedCRU(): boolean {
 /**
  * The GWC's filter with PWC1 folded in, blockDiag(GWC) + centre(PWC1) `[k, k, ⌊up/r⌋, C]`: a 1×1
  * conv is the centre tap of a k×k 'same' conv, and the GWC's kernel is already dense
- * (block-diagonal), so Y1 = GWC(upS) + bias + PWC1(upS) (Eq. 5) is one conv with this filter and
- * its bias fused, at no extra multiply-adds. On backends with the fused CRU (CRU_FILTER).
+ * (block-diagonal), so Y1 = GWC(upS) + PWC1(upS) + bias (Eq. 5) is one conv with this filter (and
+ * the bias, which CRU_FUSE adds), at no extra multiply-adds. On backends with the fused CRU (CRU_FILTER).
  */
 export function gwcFilter(w: CRUWeights, o: CRUOptions): tf.Tensor4D {
   return tf.engine().runKernel(CRU_FILTER, {gwc: w.gwcKernel, pwc1: w.pwc1}, {groups: o.groups}) as tf.Tensor4D;
@@ -192,16 +193,16 @@ export function gwcFilter(w: CRUWeights, o: CRUOptions): tf.Tensor4D {
  * The CRU through CRU_SQUEEZE, one conv (`gwcFilter`) and CRU_FUSE, on backends that provide them.
  * Against the composition (`cruBranches`, `cruBetas`): no zero-padded squeeze kernels, no PWC1
  * matmul and its two adds, no pooling, softmax and broadcast products, no concatenation of Y2, and
- * 43 kernel calls per CRU forward + backward instead of 148; each call costs time whatever its
+ * 39 kernel calls per CRU forward + backward instead of 148; each call costs time whatever its
  * size (docs/performance.md, "CRU kernels").
  */
 function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions, filter?: tf.Tensor4D): tf.Tensor4D {
   const [n, h, wd, c] = x.shape;
   const [upS, lowS, pwc2] = tf.engine().runKernel(CRU_SQUEEZE,
     {x: tf.reshape(x, [n * h * wd, c]), w1: w.squeeze1, w2: w.squeeze2, pwc2: w.pwc2}) as tf.Tensor2D[];
-  const y1 = tf.fused.conv2d({x: tf.reshape(upS, [n, h, wd, p.upSqueezed]) as tf.Tensor4D, filter: filter ?? gwcFilter(w, o),
-    strides: 1, pad: 'same', bias: w.gwcBias});  // Eq. 5
-  const [y] = tf.engine().runKernel(CRU_FUSE, {y1, pwc2: tf.reshape(pwc2, [n, h, wd, c - p.lowSqueezed]),
+  // Eq. 5 without its bias, which CRU_FUSE adds (and whose gradient it computes).
+  const y1 = tf.conv2d(tf.reshape(upS, [n, h, wd, p.upSqueezed]) as tf.Tensor4D, filter ?? gwcFilter(w, o), 1, 'same');
+  const [y] = tf.engine().runKernel(CRU_FUSE, {y1, bias: w.gwcBias, pwc2: tf.reshape(pwc2, [n, h, wd, c - p.lowSqueezed]),
     low: tf.reshape(lowS, [n, h, wd, p.lowSqueezed])}, {fusion: o.fusion}) as tf.Tensor[];
   return y as tf.Tensor4D;
 }

@@ -76,18 +76,19 @@ test('the CRU dispatches: its kernels and their gradient kernels on native, no C
   assert.ok(!cpu.fused && !cpu.names.includes(CRU_FUSE) && cpu.y2Concats === 1, `cpu ran ${cpu.names}`);
 });
 
-test('CRU_FUSE\'s β output = cruBetas, and a gradient through β reaches y1, pwc2 and low', { skip }, () => {
+test('CRU_FUSE\'s β output = cruBetas, and a gradient through β reaches y1, bias, pwc2 and low', { skip }, () => {
   for (const fusion of CRU_FUSIONS) {
-    // y1 [2, 5, 3, 6], Y2 = [pwc2 [.., 4] | low [.., 2]]; the loss sees both y and β.
-    gradsSameAsCpu(`β ${fusion}`, [{ shape: [2, 5, 3, 6] }, { shape: [2, 5, 3, 4] }, { shape: [2, 5, 3, 2], lo: 0, hi: 3 }],
-      (y1, pwc2, low) => {
+    // Y1 = y1 [2, 5, 3, 6] + bias [6], Y2 = [pwc2 [.., 4] | low [.., 2]]; the loss sees both y and β.
+    gradsSameAsCpu(`β ${fusion}`, [{ shape: [2, 5, 3, 6] }, { shape: [6] }, { shape: [2, 5, 3, 4] }, { shape: [2, 5, 3, 2], lo: 0, hi: 3 }],
+      (y1, bias, pwc2, low) => {
         let y: tf.Tensor, beta: tf.Tensor;
         if (tf.getBackend() === NATIVE_BACKEND_NAME) {
-          [y, beta] = tf.engine().runKernel(CRU_FUSE, { y1, pwc2, low }, { fusion }) as tf.Tensor[];
+          [y, beta] = tf.engine().runKernel(CRU_FUSE, { y1, bias, pwc2, low }, { fusion }) as tf.Tensor[];
         } else {
+          const y1b = tf.add(y1, bias) as tf.Tensor4D;
           const y2 = tf.concat([pwc2, low], 3) as tf.Tensor4D;
-          const { beta1, beta2 } = cruBetas(y1 as tf.Tensor4D, y2, fusion);
-          y = tf.add(tf.mul(beta1, y1), tf.mul(beta2, y2));
+          const { beta1, beta2 } = cruBetas(y1b, y2, fusion);
+          y = tf.add(tf.mul(beta1, y1b), tf.mul(beta2, y2));
           beta = tf.concat([beta1, beta2], 3);
         }
         return tf.concat([tf.reshape(y, [-1]), tf.mul(tf.reshape(beta, [-1]), 10)]);
@@ -98,11 +99,13 @@ test('CRU_FUSE\'s β output = cruBetas, and a gradient through β reaches y1, pw
 test('CRU_FUSE, CRU_SQUEEZE and CRU_FILTER name a bad fusion, mismatched shapes and bad groups', { skip }, () => {
   tf.setBackend(NATIVE_BACKEND_NAME);
   try {
-    const y1 = tf.zeros([1, 2, 2, 4]), pwc2 = tf.zeros([1, 2, 2, 3]), low = tf.zeros([1, 2, 2, 1]);
-    assert.throws(() => tf.engine().runKernel(CRU_FUSE, { y1, pwc2, low }, { fusion: 'sum' }),
+    const y1 = tf.zeros([1, 2, 2, 4]), bias = tf.zeros([4]), pwc2 = tf.zeros([1, 2, 2, 3]), low = tf.zeros([1, 2, 2, 1]);
+    assert.throws(() => tf.engine().runKernel(CRU_FUSE, { y1, bias, pwc2, low }, { fusion: 'sum' }),
       /SCConvCRUFuse expects attr fusion 'pairwise' or 'global', but received sum\./);
-    assert.throws(() => tf.engine().runKernel(CRU_FUSE, { y1, pwc2: low, low }, { fusion: 'global' }),
-      /expects y1 \[n, h, w, c\], pwc2 \[n, h, w, c − l\] and low \[n, h, w, l\] .* but received y1 \[1,2,2,4\], pwc2 \[1,2,2,1\], low \[1,2,2,1\]\./);
+    assert.throws(() => tf.engine().runKernel(CRU_FUSE, { y1, bias, pwc2: low, low }, { fusion: 'global' }),
+      /expects y1 \[n, h, w, c\], bias \[c\], pwc2 \[n, h, w, c − l\] and low \[n, h, w, l\] .* but received y1 \[1,2,2,4\], bias \[4\], pwc2 \[1,2,2,1\], low \[1,2,2,1\]\./);
+    assert.throws(() => tf.engine().runKernel(CRU_FUSE, { y1, bias: tf.zeros([3]), pwc2, low }, { fusion: 'global' }),
+      /but received y1 \[1,2,2,4\], bias \[3\], pwc2 \[1,2,2,3\], low \[1,2,2,1\]\./);
     const w1 = tf.zeros([1, 1, 1, 2]), w2 = tf.zeros([1, 1, 2, 1]), pwc2w = tf.zeros([1, 1, 1, 2]);
     assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([4, 3]), w1, w2: w1, pwc2: pwc2w }),
       /SCConvCRUSqueeze expects x \[m, c\], w1 \[1, 1, up, a\], w2 \[1, 1, c − up, b\] and pwc2 \[1, 1, b, c − b\], none empty, but received x \[4,3\], w1 \[1,1,1,2\], w2 \[1,1,1,2\], pwc2 \[1,1,1,2\]\./);
