@@ -10,9 +10,10 @@
  * where the backend provides the CRU kernels (the native backend: src/kernels/cru.ts), `cruFused`:
  * the squeezes and PWC2 as one kernel that reads each part of x in place (CRU_SQUEEZE), PWC1
  * folded into the GWC's conv (CRU_FILTER builds that filter), and Eq. 7–9 as one kernel
- * (CRU_FUSE) that adds the GWC's bias and reads Y2 as [PWC2 | lowS] without concatenating either,
- * two passes forward and two backward: four kernels and a conv where the composition runs ~25 ops, each with a
- * gradient kernel. test/kernels/cru.test.ts checks the second against the first, values and gradients.
+ * (CRU_FUSE) that adds the GWC's bias and reads Y2 as [PWC2 | lowS] without concatenating it, two
+ * passes forward and two backward: three kernels (each with a gradient kernel) and a conv where the
+ * composition runs ~25 ops. test/kernels/cru.test.ts checks the second against the first, values
+ * and gradients.
  */
 import * as tf from '@tensorflow/tfjs';
 import { expect } from '../errors';
