@@ -176,9 +176,9 @@ napi_value cru_squeeze_grad(napi_env env, const Args& a) {
   float* dK = K + sizes[2];
   std::fill(P, P + sizes[1] + sizes[2], 0.f);
   std::copy(pwc2s.data, pwc2s.data + s.b * rest, P + s.a * rest);
-  for (int64_t i = 0; i < c; ++i) {
-    for (int64_t j = 0; j < s.a && i < s.up; ++j) K[i * sq + j] = w1s.data[i * s.a + j];
-    for (int64_t j = 0; j < s.b && i >= s.up; ++j) K[i * sq + s.a + j] = w2s.data[(i - s.up) * s.b + j];
+  for (int64_t i = 0; i < s.up; ++i) std::copy(w1s.data + i * s.a, w1s.data + (i + 1) * s.a, K + i * sq);
+  for (int64_t i = s.up; i < c; ++i) {
+    std::copy(w2s.data + (i - s.up) * s.b, w2s.data + (i - s.up + 1) * s.b, K + i * sq + s.a);
   }
   // dS = [dup | dlow] + dy2p·Pᵀ.
 #pragma omp parallel for schedule(static) if (s.m * sq >= kParallelMin)
@@ -266,6 +266,7 @@ napi_value cru_fuse_grad(napi_env env, const Args& a) {
   const float* beta = betas.data;
   const float* bias = biases.data;
   std::vector<float> spread(static_cast<size_t>(s.n * 2 * c));
+  std::vector<double> ds(static_cast<size_t>(2 * c));  // one example's dS
   for (int64_t i = 0; i < s.n; ++i) {
     double* gi = g.data() + i * 3 * c;
     const double* D = gi + 2 * c;
@@ -273,7 +274,6 @@ napi_value cru_fuse_grad(napi_env env, const Args& a) {
     float* d = spread.data() + i * 2 * c;
     for (int64_t ch = 0; ch < c; ++ch) gi[ch] += bias[ch] * D[ch];
     for (int64_t j = 0; j < 2 * c; ++j) gi[j] += dbetas.data[i * 2 * c + j];
-    std::vector<double> ds(2 * c);
     if (fusion == kPairwise) {
       for (int64_t ch = 0; ch < c; ++ch) {
         ds[ch] = (gi[ch] - gi[c + ch]) * b[ch] * b[c + ch];

@@ -13,38 +13,37 @@
 
 #include <algorithm>
 #include <memory>
+#include <initializer_list>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 namespace scconv {
 namespace {
 
-// One cached primitive per geometry (creating one JIT-compiles its kernel).
+// One cached primitive per geometry (creating one JIT-compiles its kernel), for both entries below;
+// their keys start with the entry ("3d" / "2d") so the two never collide.
 struct MatMulPlan {
   dnnl::matmul prim;
   memory::desc a, b, c;
 };
 std::unordered_map<std::string, std::unique_ptr<MatMulPlan>> matmul_plans;
 
-// One cached primitive per 2-D geometry, leading dimensions and accumulation.
-struct MatMul2dPlan {
-  dnnl::matmul prim;
-  memory::desc a, b, c;
-};
-std::unordered_map<std::string, std::unique_ptr<MatMul2dPlan>> matmul_2d_plans;
+std::string plan_key(const char* kind, std::initializer_list<int64_t> values) {
+  std::string key = kind;
+  for (int64_t v : values) key += "," + std::to_string(v);
+  return key;
+}
 
-}  // namespace
-
-void matmul_2d(const float* a, bool ta, int64_t lda, const float* b, bool tb, int64_t ldb, float* c, int64_t ldc,
-               int64_t m, int64_t k, int64_t n, bool accumulate) {
-  std::string key;
-  for (int64_t v : {(int64_t)ta, lda, (int64_t)tb, ldb, ldc, m, k, n, (int64_t)accumulate}) key += std::to_string(v) + ",";
-  auto it = matmul_2d_plans.find(key);
-  if (it == matmul_2d_plans.end()) {
-    auto plan = std::make_unique<MatMul2dPlan>();
-    plan->a = memory::desc({m, k}, dt::f32, ta ? memory::dims{1, lda} : memory::dims{lda, 1});
-    plan->b = memory::desc({k, n}, dt::f32, tb ? memory::dims{1, ldb} : memory::dims{ldb, 1});
-    plan->c = memory::desc({m, n}, dt::f32, memory::dims{ldc, 1});
+// out = a·b (out += a·b when accumulate) through the primitive cached under `key`, built from the
+// descriptors that make_descs() returns on first use.
+template <typename MakeDescs>
+void run_matmul(const std::string& key, MakeDescs make_descs, bool accumulate, const float* a, const float* b,
+                float* out) {
+  auto it = matmul_plans.find(key);
+  if (it == matmul_plans.end()) {
+    auto plan = std::make_unique<MatMulPlan>();
+    std::tie(plan->a, plan->b, plan->c) = make_descs();
     dnnl::primitive_attr attr;
     if (accumulate) {
       dnnl::post_ops ops;
@@ -53,13 +52,24 @@ void matmul_2d(const float* a, bool ta, int64_t lda, const float* b, bool tb, in
     }
     dnnl::matmul::desc d(plan->a, plan->b, plan->c);
     plan->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, attr, cpu_engine()));
-    it = matmul_2d_plans.emplace(key, std::move(plan)).first;
+    it = matmul_plans.emplace(key, std::move(plan)).first;
   }
   auto* p = it->second.get();
   auto& eng = cpu_engine();
-  memory am(p->a, eng, const_cast<float*>(a)), bm(p->b, eng, const_cast<float*>(b)), cm(p->c, eng, c);
+  memory am(p->a, eng, const_cast<float*>(a)), bm(p->b, eng, const_cast<float*>(b)), cm(p->c, eng, out);
   p->prim.execute(cpu_stream(), {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
   cpu_stream().wait();
+}
+
+}  // namespace
+
+void matmul_2d(const float* a, bool ta, int64_t lda, const float* b, bool tb, int64_t ldb, float* c, int64_t ldc,
+               int64_t m, int64_t k, int64_t n, bool accumulate) {
+  run_matmul(plan_key("2d", {ta, lda, tb, ldb, ldc, m, k, n, accumulate}), [&] {
+    return std::make_tuple(memory::desc({m, k}, dt::f32, ta ? memory::dims{1, lda} : memory::dims{lda, 1}),
+                           memory::desc({k, n}, dt::f32, tb ? memory::dims{1, ldb} : memory::dims{ldb, 1}),
+                           memory::desc({m, n}, dt::f32, memory::dims{ldc, 1}));
+  }, accumulate, a, b, c);
 }
 
 napi_value mat_mul(napi_env env, const Args& a) {
@@ -74,23 +84,12 @@ napi_value mat_mul(napi_env env, const Args& a) {
   expect_length(a, xs, product(a, {ba, m, k}, "a"), "a", "[batchA, m, k]");
   expect_length(a, ys, product(a, {bb, k, n}, "b"), "b", "[batchB, k, n]");
   expect_length(a, outs, product(a, {std::max(ba, bb), m, n}, "out"), "out", "[max(batchA, batchB), m, n]");
-  std::string key;
-  for (int64_t v : {ba, bb, m, k, n, (int64_t)ta, (int64_t)tb}) key += std::to_string(v) + ",";
-  auto it = matmul_plans.find(key);
-  if (it == matmul_plans.end()) {
-    auto plan = std::make_unique<MatMulPlan>();
-    plan->a = memory::desc({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1});
-    plan->b = memory::desc({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1});
-    plan->c = memory::desc({std::max(ba, bb), m, n}, dt::f32, memory::dims{m * n, n, 1});
-    dnnl::matmul::desc d(plan->a, plan->b, plan->c);
-    plan->prim = dnnl::matmul(dnnl::matmul::primitive_desc(d, cpu_engine()));
-    it = matmul_plans.emplace(key, std::move(plan)).first;
-  }
-  auto* p = it->second.get();
-  auto& eng = cpu_engine();
-  memory am(p->a, eng, xs.data), bm(p->b, eng, ys.data), cm(p->c, eng, outs.data);
-  p->prim.execute(cpu_stream(), {{DNNL_ARG_SRC, am}, {DNNL_ARG_WEIGHTS, bm}, {DNNL_ARG_DST, cm}});
-  cpu_stream().wait();
+  run_matmul(plan_key("3d", {ba, bb, m, k, n, ta, tb}), [&] {
+    return std::make_tuple(
+        memory::desc({ba, m, k}, dt::f32, ta ? memory::dims{m * k, 1, m} : memory::dims{m * k, k, 1}),
+        memory::desc({bb, k, n}, dt::f32, tb ? memory::dims{k * n, 1, k} : memory::dims{k * n, n, 1}),
+        memory::desc({std::max(ba, bb), m, n}, dt::f32, memory::dims{m * n, n, 1}));
+  }, false, xs.data, ys.data, outs.data);
   return undefined(env);
 }
 

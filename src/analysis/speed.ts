@@ -84,12 +84,13 @@ export interface PairedRatios {
  */
 export async function pairedSpeedRatios(a: () => Promise<void>, b: () => Promise<void>, o: TimedLoopOptions = {}): Promise<PairedRatios> {
   const ratios: number[] = [];
-  let warm = false, order = 0;
+  let warm = false, aFirst = false;
   const timed = async (f: () => Promise<void>) => { const t0 = performance.now(); await f(); return performance.now() - t0; };
   await timedLoop(async () => {
-    const first = order++ % 2 === 0;
-    const ta = first ? await timed(a) : 0, tb = await timed(b), ta2 = first ? ta : await timed(a);
-    if (warm) ratios.push(ta2 / tb);
+    aFirst = !aFirst;
+    let ta: number, tb: number;
+    if (aFirst) { ta = await timed(a); tb = await timed(b); } else { tb = await timed(b); ta = await timed(a); }
+    if (warm) ratios.push(ta / tb);
   }, { ...o, afterWarmup: () => { warm = true; o.afterWarmup?.(); } });
   const sorted = [...ratios].sort((x, y) => x - y), at = (q: number) => +sorted[Math.floor(q * (sorted.length - 1) + 0.5)].toFixed(3);
   return { median: +median(ratios).toFixed(3), p25: at(0.25), p75: at(0.75), pairs: ratios.length };

@@ -36,6 +36,8 @@
  * (src/analysis/speed.ts, pairedSpeedRatios); with --inference, `inferenceVsStandardPaired` from
  * forward passes at --batch, paired the same way. Its ratio does not carry the machine's drift between
  * the two networks' separate runs, which on the shared 2-core VMs is larger than the effects measured.
+ * The paired process's own flags pair a network with itself, a check that pairing is unbiased:
+ *   node --import tsx src/cli/bench.ts --worker resnet20 --worker-paired resnet20 --steps 16
  *
  * Every measurement runs in its own process (a clean peak RSS), one after another; the PyTorch one
  * runs right after ours for the same model with the same batch, steps and threads, never at the

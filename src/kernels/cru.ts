@@ -128,11 +128,12 @@ const cruSqueezeGrad = withFallback(CRU_SQUEEZE_GRAD, ({ inputs, backend }: Kern
 export const CRU_FILTER_GRAD = 'SCConvCRUFilterGrad';
 
 /**
- * [k, a, C, g] of gwc [k, k, a/g, C], pwc1 [1, 1, a, C] and groups g; throws on other shapes.
+ * [k, a, C, g, centre] of gwc [k, k, a/g, C], pwc1 [1, 1, a, C] and groups g, centre being the
+ * filter's offset of its centre tap; throws on other shapes.
  * filter[y, x, i, o] holds gwc[y, x, i mod a/g, o] where input channel i and output channel o are
  * in the same group (i·g/a = o·g/C, rounded down), 0 elsewhere, plus pwc1[i, o] at the centre tap.
  */
-function filterPlan(kernel: string, gwc: number[], pwc1: number[], groups: unknown): [number, number, number, number] {
+function filterPlan(kernel: string, gwc: number[], pwc1: number[], groups: unknown): [number, number, number, number, number] {
   const [k, , cin, cOut] = gwc, g = groups as number, a = pwc1[2];
   const ok = gwc.length === 4 && gwc[1] === k && k % 2 === 1 && Number.isInteger(g) && g > 0 && cin * g === a &&
     cOut % g === 0 && tf.util.arraysEqual(pwc1, [1, 1, a, cOut]) && a * cOut > 0;
@@ -140,7 +141,7 @@ function filterPlan(kernel: string, gwc: number[], pwc1: number[], groups: unkno
     throw new Error(`${kernel} expects gwc [k, k, a/g, C] (k odd), pwc1 [1, 1, a, C] and groups g dividing C, ` +
       `but received gwc [${gwc}], pwc1 [${pwc1}], groups ${String(groups)}.`);
   }
-  return [k, a, cOut, g];
+  return [k, a, cOut, g, ((k * k - 1) / 2) * a * cOut];
 }
 
 /** Calls f(filterIndex, gwcIndex) for every filter entry inside a diagonal block. */
@@ -157,12 +158,11 @@ function forBlockEntries(k: number, a: number, cOut: number, g: number, f: (fi: 
 /** Inputs {gwc, pwc1}, attr groups → filter [k, k, a, C] = blockDiag(gwc) + centre(pwc1). */
 const cruFilter = withFallback(CRU_FILTER, ({ inputs, backend, attrs }: KernelArgs) => {
   const { gwc, pwc1 } = inputs;
-  const [k, a, cOut, g] = filterPlan(CRU_FILTER, gwc.shape, pwc1.shape, attrs?.groups);
+  const [k, a, cOut, g, centre] = filterPlan(CRU_FILTER, gwc.shape, pwc1.shape, attrs?.groups);
   const [gv, pv] = float32Arrays(backend, CRU_FILTER, { gwc, pwc1 });
   const filter = output(backend, [k, k, a, cOut]);
   filter.values.fill(0);
   forBlockEntries(k, a, cOut, g, (fi, gi) => { filter.values[fi] = gv[gi]; });
-  const centre = ((k * k - 1) / 2) * a * cOut;
   for (let j = 0; j < a * cOut; j++) filter.values[centre + j] += pv[j];
   return filter.info;
 });
@@ -170,14 +170,13 @@ const cruFilter = withFallback(CRU_FILTER, ({ inputs, backend, attrs }: KernelAr
 /** Inputs {dfilter, gwc, pwc1}, attr groups → [dgwc, dpwc1]: each weight's entries of dfilter. */
 const cruFilterGrad = withFallback(CRU_FILTER_GRAD, ({ inputs, backend, attrs }: KernelArgs) => {
   const { dfilter, gwc, pwc1 } = inputs;
-  const [k, a, cOut, g] = filterPlan(CRU_FILTER_GRAD, gwc.shape, pwc1.shape, attrs?.groups);
+  const [k, a, cOut, g, centre] = filterPlan(CRU_FILTER_GRAD, gwc.shape, pwc1.shape, attrs?.groups);
   if (!tf.util.arraysEqual(dfilter.shape, [k, k, a, cOut])) {
     throw new Error(`${CRU_FILTER_GRAD} expects dfilter [${[k, k, a, cOut]}], but received [${dfilter.shape}].`);
   }
   const [dv] = float32Arrays(backend, CRU_FILTER_GRAD, { dfilter });
   const dgwc = output(backend, gwc.shape), dpwc1 = output(backend, pwc1.shape);
   forBlockEntries(k, a, cOut, g, (fi, gi) => { dgwc.values[gi] = dv[fi]; });
-  const centre = ((k * k - 1) / 2) * a * cOut;
   dpwc1.values.set(dv.subarray(centre, centre + a * cOut));
   return [dgwc.info, dpwc1.info];
 });
