@@ -18,7 +18,9 @@
  *     instead of the tensor, during the forward pass. In SCConv-ResNet-20 at batch 128 the
  *     tensors that only these kernels kept were ~30% of all saved bytes (docs/performance.md);
  *   - so does the Square of a batch-norm variance whose gradient the native backend folds into
- *     the batch norm's dx (its x − mean is never read).
+ *     the batch norm's dx (its x − mean is never read);
+ *   - a tensor that is saved is kept as a second handle on its data, without the Identity kernel
+ *     and the tape node the engine's clone adds for each (~380 in a SCConv-ResNet-20 step).
  *
  * The gradients are the same numbers as tf.variableGrads' (same tape, same gradient functions, same
  * summation order); test/train/backprop.test.ts checks that.
@@ -44,18 +46,21 @@ interface TapeNode {
 interface ShapeRecord { shape: number[]; dtype: tf.DataType; rank: number; size: number }
 
 interface EngineInternals {
-  state: { activeTape: TapeNode[] | null; gradientDepth: number };
   startTape(): void;
   endTape(): void;
   getTensorsForGradient(kernelName: string, inputs: tf.NamedTensorMap, outputs: tf.Tensor[]): (tf.Tensor | ShapeRecord)[];
   saveTensorsForBackwardMode(tensors: (tf.Tensor | ShapeRecord)[]): (tf.Tensor | ShapeRecord)[];
+  clone(x: tf.Tensor): tf.Tensor;
+  makeTensorFromTensorInfo(info: tf.TensorInfo, backend?: tf.KernelBackend): tf.Tensor;
+  state: { activeTape: TapeNode[] | null; gradientDepth: number; tensorInfo: WeakMap<object, { backend: tf.KernelBackend }> };
 }
 
 function engineInternals(): EngineInternals {
   const engine = tf.engine() as unknown as EngineInternals;
-  const methods = ['startTape', 'endTape', 'getTensorsForGradient', 'saveTensorsForBackwardMode'] as const;
-  if (!methods.every((m) => typeof engine[m] === 'function') || !engine.state || typeof engine.state.gradientDepth !== 'number') {
-    throw new Error(`frugalVariableGrads expects tfjs-core 4.x engine internals (${methods.join(', ')}, state.activeTape); ` +
+  const methods = ['startTape', 'endTape', 'getTensorsForGradient', 'saveTensorsForBackwardMode', 'clone', 'makeTensorFromTensorInfo'] as const;
+  if (!methods.every((m) => typeof engine[m] === 'function') || !engine.state || typeof engine.state.gradientDepth !== 'number' ||
+    !(engine.state.tensorInfo instanceof WeakMap)) {
+    throw new Error(`frugalVariableGrads expects tfjs-core 4.x engine internals (${methods.join(', ')}, state.activeTape, state.tensorInfo); ` +
       'this tfjs version lacks some: use tf.variableGrads instead.');
   }
   return engine;
@@ -95,18 +100,24 @@ function releaseFoldedVariance(engine: EngineInternals, inputs: tf.NamedTensorMa
 }
 
 /**
- * Run `f` with the shape-only kernels saving a ShapeRecord in place of each tensor: the engine asks
+ * Run `f` with the engine saving frugally for the backward pass. The shape-only kernels save a
+ * ShapeRecord in place of each tensor: the engine asks
  * getTensorsForGradient what to save and keeps a clone of each through saveTensorsForBackwardMode;
  * both pass the records through instead. A gradient that read values from a record would fail
  * loudly (it has no data), never silently. Square nodes of folded batch-norm variances lose their
  * saved tensor the same way (releaseFoldedVariance).
+ *
+ * The tensors that are saved are kept as the engine keeps them, a second handle on the same data
+ * (the backend's reference count raised), but without the engine's clone running an Identity
+ * kernel and recording a tape node for each: a saved copy is never on the path to the loss.
  */
-function savingShapesOnly<T>(engine: EngineInternals, f: () => T): T {
+function savingFrugally<T>(engine: EngineInternals, f: () => T): T {
   const records = new WeakSet<object>();
-  const own = (m: 'getTensorsForGradient' | 'saveTensorsForBackwardMode') => Object.prototype.hasOwnProperty.call(engine, m);
-  const hadOwn = [own('getTensorsForGradient'), own('saveTensorsForBackwardMode')];
+  const own = (m: 'getTensorsForGradient' | 'saveTensorsForBackwardMode' | 'clone') => Object.prototype.hasOwnProperty.call(engine, m);
+  const hadOwn = [own('getTensorsForGradient'), own('saveTensorsForBackwardMode'), own('clone')];
   const getTensors = engine.getTensorsForGradient;
   const save = engine.saveTensorsForBackwardMode;
+  const clone = engine.clone;
   engine.getTensorsForGradient = function (kernelName, inputs, outputs) {
     const tensors = getTensors.call(this, kernelName, inputs, outputs);
     if (kernelName === tf.FusedBatchNorm) releaseFoldedVariance(engine, inputs);
@@ -120,11 +131,17 @@ function savingShapesOnly<T>(engine: EngineInternals, f: () => T): T {
   engine.saveTensorsForBackwardMode = function (tensors) {
     return tensors.map((t) => (records.has(t) ? t : save.call(this, [t])[0]));
   };
+  engine.clone = function (x) {
+    const { backend } = this.state.tensorInfo.get(x.dataId)!;
+    backend.incRef(x.dataId);
+    return this.makeTensorFromTensorInfo({ dataId: x.dataId, shape: x.shape, dtype: x.dtype }, backend);
+  };
   try {
     return f();
   } finally {
     if (hadOwn[0]) engine.getTensorsForGradient = getTensors; else delete (engine as Partial<EngineInternals>).getTensorsForGradient;
     if (hadOwn[1]) engine.saveTensorsForBackwardMode = save; else delete (engine as Partial<EngineInternals>).saveTensorsForBackwardMode;
+    if (hadOwn[2]) engine.clone = clone; else delete (engine as Partial<EngineInternals>).clone;
   }
 }
 
@@ -221,7 +238,7 @@ export function frugalVariableGrads(f: () => tf.Scalar, vars: tf.Variable[]):
   let value: tf.Tensor;
   let tape: TapeNode[];
   try {
-    value = savingShapesOnly(engine, () => tf.tidy('forward', f));
+    value = savingFrugally(engine, () => tf.tidy('forward', f));
   } finally {
     engine.endTape();
     tape = engine.state.activeTape ?? [];

@@ -81,6 +81,32 @@ test('frugalVariableGrads saves shapes, not tensors, for kernels whose gradient 
   assert.ok(stock >= 3 * n && ours <= n + 10, `stock ${stock} tensors, frugal ${ours}: each Add should save shape records instead of clones`);
 });
 
+test('frugalVariableGrads keeps saved tensors without running a kernel for each', async () => {
+  const n = 12;
+  const w = tf.variable(tf.linspace(0, 1, 50), true, 'sines_w');
+  const f = () => {
+    let t: tf.Tensor = w;
+    for (let i = 0; i < n; i++) t = tf.sin(t); // Sin saves its input
+    return tf.sum(t) as tf.Scalar;
+  };
+  const run = async (grads: typeof frugalVariableGrads) => {
+    let g: Float32Array = new Float32Array();
+    const info = await tf.profile(() => {
+      const r = grads(f, [w]);
+      g = r.grads.sines_w.dataSync() as Float32Array;
+      tf.dispose([r.value, ...Object.values(r.grads)]);
+    });
+    return { g, identities: info.kernels.filter((k) => k.name === 'Identity').length };
+  };
+  const stock = await run((fn, vars) => tf.variableGrads(fn, vars) as ReturnType<typeof frugalVariableGrads>);
+  const ours = await run(frugalVariableGrads);
+  assert.deepEqual(ours.g, stock.g);
+  // Stock: one Identity kernel (the engine's clone) per saved input; ours: none for saving.
+  assert.ok(stock.identities >= n && ours.identities <= stock.identities - n,
+    `Identity kernels: stock ${stock.identities}, frugal ${ours.identities}`);
+  w.dispose();
+});
+
 test('frugalVariableGrads names the problem when f is not a scalar or misses the variables', () => {
   const w = tf.variable(tf.ones([2]), true, 'named_w');
   assert.throws(() => frugalVariableGrads(() => tf.mul(w, 2) as unknown as tf.Scalar, [w]), /scalar, but it returned a rank-1/);
