@@ -1,7 +1,8 @@
 /**
  * npm run converged: write reports/converged.md and reports/converged.html from the run folders in
- * reports/converged/runs/ and the notes in reports/converged/notes.md (paragraphs separated by a
- * blank line; the first, in bold, says what the runs show and what they do not).
+ * reports/converged/runs/, the longer runs of the same recipe in reports/converged/probes/, and the
+ * notes in reports/converged/notes.md (paragraphs separated by a blank line; the first, in bold,
+ * says what the runs show and what they do not).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -8,7 +8,7 @@
  * columns of their own: the numbers of this repo are never mixed into them.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { countFlops, countParams } from '../analysis/complexity';
 import type { TrainConfig } from '../train/config';
 import { readMetrics, writeFileAtomic } from '../train/run_files';
@@ -144,6 +144,8 @@ export function learningCurves(runs: ConvergedRun[]): Figure {
 
 export interface ConvergedReportOptions {
   runsDir?: string;
+  /** Run folders of the same recipe run longer, reported apart (default: `probes` beside runsDir; reports/converged/probes: 80 epochs). */
+  probesDir?: string;
   outDir?: string;
   /**
    * Paragraphs written by whoever ran the runs (reports/converged/notes.md): what the numbers show
@@ -157,27 +159,35 @@ export function writeConvergedReport(opts: ConvergedReportOptions): ConvergedRun
   const runsDir = opts.runsDir ?? join('reports', 'converged', 'runs');
   const outDir = opts.outDir ?? 'reports';
   const runs = readConvergedRuns(runsDir);
+  const probesDir = opts.probesDir ?? join(dirname(runsDir), 'probes');
+  const probes = readConvergedRuns(probesDir);
+  const probeEpochs = [...new Set(probes.map((r) => r.config.epochs))].join(' and ');
   const data = [...new Set(runs.map((r) => r.summary?.dataLabel ?? 'CIFAR-10 (JPEG-75 copy)'))].join(', ');
   const machine = [...new Set(runs.map((r) => r.summary?.machine).filter(Boolean))].join('; ') || 'see each run\'s train.log';
   const backends = [...new Set(runs.map((r) => r.summary?.backend).filter(Boolean))].join(', ') || 'native (see train.log)';
-  const commits = [...new Set(runs.map((r) => r.commit).filter(Boolean))].join(', ') || 'see commit.txt';
+  const commits = [...new Set([...runs, ...probes].map((r) => r.commit).filter(Boolean))].join(', ') || 'see commit.txt';
   const title = `Converged CIFAR-10 runs: ResNet-20 vs SCConv-ResNet-20, one recipe — ${data}`;
   const facts = [
     `Data: ${data}, all 50,000 training images, all 10,000 test images.`,
     `Recipe: configs/converge.json (every arm identical; only --conv and --seed differ).`,
     `Machine: ${machine}. Backend: ${backends}. Code: commit ${commits}.`,
-    `Run folders (config, metrics.jsonl, snapshots.jsonl, checkpoint, train.log): ${relative(outDir, runsDir)}/ beside this report.`,
+    `Run folders (config, metrics.jsonl, snapshots.jsonl, checkpoint, train.log): ${relative(outDir, runsDir)}/ beside this report` +
+      (probes.length ? `; the ${probeEpochs}-epoch probes in ${relative(outDir, probesDir)}/.` : '.'),
     'Published columns hold the published figures only (official CIFAR-10, 200 epochs, GPU); ours are in the other columns.',
   ];
   const sections: [string, string][] = [
     ['Runs', runTable(runs)],
     ['At equal epochs (test accuracy)', equalEpochTable(runs)],
     ['At equal wall-clock time (test accuracy after the last epoch that ended by then, each on this machine)', equalTimeTable(runs)],
+    ...(probes.length ? [
+      [`Probes: the same recipe for ${probeEpochs} epochs (not in the tables above)`, runTable(probes)],
+      [`Probes at equal epochs (test accuracy)`, equalEpochTable(probes, [1, 10, 20, 40, 60, 70, 80])],
+    ] as [string, string][] : []),
   ];
   const [lead, ...rest] = opts.notes;
   const md = [`# ${title}`, '', ...facts.map((f) => `- ${f}`), '', ...(lead ? [`**${lead}**`, ''] : []),
     ...sections.flatMap(([h, t]) => (t ? [`## ${h}`, '', t, ''] : [])),
-    ...rest.flatMap((p) => [p, '']), 'Learning curves: reports/converged.html.', ''].join('\n');
+    ...rest.flatMap((p) => [p, '']), `Learning curves${probes.length ? ' (runs and probes)' : ''}: reports/converged.html.`, ''].join('\n');
   writeFileAtomic(join(outDir, 'converged.md'), md);
   const plotly = relative(outDir, join('node_modules', 'plotly.js-dist-min', 'plotly.min.js'));
   const cells = (line: string) => line.slice(1, -1).split(' | ').map((c) => c.trim());
@@ -193,6 +203,7 @@ export function writeConvergedReport(opts: ConvergedReportOptions): ConvergedRun
     `<h1>${escapeHtml(title)}</h1>`, `<ul>${facts.map((f) => `<li>${escapeHtml(f)}</li>`).join('')}</ul>`,
     ...(lead ? [`<p><b>${escapeHtml(lead)}</b></p>`] : []),
     figureHtml(learningCurves(runs), 'converged-curves'),
+    ...(probes.length ? [figureHtml(learningCurves(probes), 'converged-probe-curves')] : []),
     ...sections.flatMap(([h, t]) => (t ? [`<h2>${escapeHtml(h)}</h2>`, mdTable(t)] : [])),
     ...rest.map((p) => (p.startsWith('## ') ? `<h2>${escapeHtml(p.slice(3))}</h2>` : `<p>${escapeHtml(p)}</p>`)), '</body></html>'].join('\n'));
   return runs;

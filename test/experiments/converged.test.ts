@@ -9,10 +9,11 @@ import { accuracyAtTime, equalEpochTable, equalTimeTable, learningCurves, readCo
 import { tempDir } from '../data/fixtures';
 
 /** A run folder with `epochs` metrics rows (test accuracy base + 1% per epoch, 100 s per epoch). */
-function fakeRun(runs: string, id: string, conv: string, epochs: number, base: number, done: boolean, speed = (e: number) => 400): void {
+function fakeRun(runs: string, id: string, conv: string, epochs: number, base: number, done: boolean, speed = (e: number) => 400,
+  planned = 40): void {
   const dir = path.join(runs, id);
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ depth: 20, conv, seed: 0, epochs: 40 }));
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ depth: 20, conv, seed: 0, epochs: planned }));
   fs.writeFileSync(path.join(dir, 'metrics.jsonl'), Array.from({ length: epochs }, (_, i) => JSON.stringify({
     epoch: i + 1, testAcc: base + 0.01 * i, trainAcc: base, trainLoss: 1 / (i + 1), imagesPerSec: speed(i + 1), wallSeconds: 100 * (i + 1),
   }) + '\n').join(''));
@@ -48,4 +49,21 @@ test('writeConvergedReport writes Markdown and HTML with the notes, the lead in 
   const html = fs.readFileSync(path.join(root, 'converged.html'), 'utf8');
   assert.match(html, /<h2>Recipe<\/h2>/);
   assert.match(html, /id="converged-curves"/);
+  assert.doesNotMatch(md, /Probes/);
+});
+
+test('writeConvergedReport reports probe runs (the same recipe, longer) in their own tables and figure', () => {
+  const root = tempDir('scconv-converged-');
+  const runsDir = path.join(root, 'converged', 'runs'), probesDir = path.join(root, 'converged', 'probes');
+  fakeRun(runsDir, 'a', 'standard', 40, 0.5, true);
+  fakeRun(probesDir, 'p1', 'standard', 80, 0.5, true, () => 400, 80);
+  fakeRun(probesDir, 'p2', 'scconv', 62, 0.4, false, () => 400, 80);
+  writeConvergedReport({ runsDir, probesDir, outDir: root, notes: ['Lead.'] });
+  const md = fs.readFileSync(path.join(root, 'converged.md'), 'utf8');
+  assert.match(md, /the 80-epoch probes in converged\/probes\/\./);
+  assert.match(md, /## Probes: the same recipe for 80 epochs \(not in the tables above\)\n\n\| model[^\n]*\n[^\n]*\n\| ResNet-20 \| 0 \| 80\/80 \| 129\.00% /);
+  assert.match(md, /\| SCConv-ResNet-20 \| 0 \| 62\/80 \| /);
+  assert.match(md, /## Probes at equal epochs \(test accuracy\)\n\n[^\n]*\n[^\n]*\n\| 1 \| 50\.00% \| 40\.00% \|[\s\S]*\| 60 \| 109\.00% \| 99\.00% \|\n\| 62 \| 111\.00% \| 101\.00% \|\n/);
+  const html = fs.readFileSync(path.join(root, 'converged.html'), 'utf8');
+  assert.match(html, /id="converged-probe-curves"/);
 });
