@@ -81,27 +81,33 @@ const cruFuseGrad = withFallback(CRU_FUSE_GRAD, ({ inputs, backend, attrs }: Ker
 /** The gradient kernel of CRU_SQUEEZE (registered for the native backend only). */
 export const CRU_SQUEEZE_GRAD = 'SCConvCRUSqueezeGrad';
 
-/** [m, c, up, a, b] of x [m, c], w1 [1, 1, up, a], w2 [1, 1, c − up, b], pwc2 [1, 1, b, c − b]; throws on other shapes. */
+/**
+ * [m, c, up, a, b] of x [n, h, w, c] (m = n·h·w pixels), w1 [1, 1, up, a], w2 [1, 1, c − up, b],
+ * pwc2 [1, 1, b, c − b]; throws on other shapes.
+ */
 function squeezePlan(kernel: string, x: tf.TensorInfo, w1: tf.TensorInfo, w2: tf.TensorInfo,
                      pwc2: tf.TensorInfo): [number, number, number, number, number] {
-  const [m, c] = x.shape;
+  const c = x.shape[3], m = tf.util.sizeFromShape(x.shape.slice(0, 3));
   const [, , up, a] = w1.shape, b = w2.shape[3];
-  const ok = x.shape.length === 2 && m > 0 && up > 0 && up < c && a > 0 && b > 0 && b < c &&
+  const ok = x.shape.length === 4 && m > 0 && up > 0 && up < c && a > 0 && b > 0 && b < c &&
     tf.util.arraysEqual(w1.shape, [1, 1, up, a]) && tf.util.arraysEqual(w2.shape, [1, 1, c - up, b]) &&
     tf.util.arraysEqual(pwc2.shape, [1, 1, b, c - b]);
   if (!ok) {
-    throw new Error(`${kernel} expects x [m, c], w1 [1, 1, up, a], w2 [1, 1, c − up, b] and pwc2 [1, 1, b, c − b], ` +
+    throw new Error(`${kernel} expects x [n, h, w, c], w1 [1, 1, up, a], w2 [1, 1, c − up, b] and pwc2 [1, 1, b, c − b], ` +
       `none empty, but received x [${x.shape}], w1 [${w1.shape}], w2 [${w2.shape}], pwc2 [${pwc2.shape}].`);
   }
   return [m, c, up, a, b];
 }
 
-/** Inputs {x, w1, w2, pwc2} → [upS [m, a], lowS [m, b], y2p [m, c − b]] (src/layers/cru.ts, CRU_SQUEEZE). */
+/** x's shape with its channels replaced by `channels`. */
+const pixelsBy = (x: tf.TensorInfo, channels: number): number[] => [...x.shape.slice(0, 3), channels];
+
+/** Inputs {x, w1, w2, pwc2} → [upS [n, h, w, a], lowS [n, h, w, b], y2p [n, h, w, c − b]] (src/layers/cru.ts, CRU_SQUEEZE). */
 const cruSqueeze = withFallback(CRU_SQUEEZE, ({ inputs, backend }: KernelArgs) => {
   const { x, w1, w2, pwc2 } = inputs;
   const [m, c, up, a, b] = squeezePlan(CRU_SQUEEZE, x, w1, w2, pwc2);
   const [xv, w1v, w2v, pv] = float32Arrays(backend, CRU_SQUEEZE, { x, w1, w2, pwc2 });
-  const upS = output(backend, [m, a]), lowS = output(backend, [m, b]), y2p = output(backend, [m, c - b]);
+  const upS = output(backend, pixelsBy(x, a)), lowS = output(backend, pixelsBy(x, b)), y2p = output(backend, pixelsBy(x, c - b));
   backend.addon.cruSqueeze(xv, w1v, w2v, pv, upS.values, lowS.values, y2p.values, m, c, up, a, b);
   return [upS.info, lowS.info, y2p.info];
 });
@@ -110,10 +116,10 @@ const cruSqueeze = withFallback(CRU_SQUEEZE, ({ inputs, backend }: KernelArgs) =
 const cruSqueezeGrad = withFallback(CRU_SQUEEZE_GRAD, ({ inputs, backend }: KernelArgs) => {
   const { dup, dlow, dy2p, x, w1, w2, pwc2, lowS } = inputs;
   const [m, c, up, a, b] = squeezePlan(CRU_SQUEEZE_GRAD, x, w1, w2, pwc2);
-  const ok = tf.util.arraysEqual(dup.shape, [m, a]) && tf.util.arraysEqual(dlow.shape, [m, b]) &&
-    tf.util.arraysEqual(lowS.shape, [m, b]) && tf.util.arraysEqual(dy2p.shape, [m, c - b]);
+  const ok = tf.util.arraysEqual(dup.shape, pixelsBy(x, a)) && tf.util.arraysEqual(dlow.shape, pixelsBy(x, b)) &&
+    tf.util.arraysEqual(lowS.shape, pixelsBy(x, b)) && tf.util.arraysEqual(dy2p.shape, pixelsBy(x, c - b));
   if (!ok) {
-    throw new Error(`${CRU_SQUEEZE_GRAD} expects dup [m, a], dlow and lowS [m, b], dy2p [m, c − b] for x [${x.shape}], ` +
+    throw new Error(`${CRU_SQUEEZE_GRAD} expects dup [n, h, w, a], dlow and lowS [n, h, w, b], dy2p [n, h, w, c − b] for x [${x.shape}], ` +
       `w1 [${w1.shape}], w2 [${w2.shape}], but received dup [${dup.shape}], dlow [${dlow.shape}], lowS [${lowS.shape}], dy2p [${dy2p.shape}].`);
   }
   const v = float32Arrays(backend, CRU_SQUEEZE_GRAD, { dup, dlow, dy2p, x, w1, w2, pwc2, lowS });

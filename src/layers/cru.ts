@@ -157,9 +157,9 @@ export const CRU_FUSE = 'SCConvCRUFuse';
 
 /**
  * The name of the kernel of the CRU's three 1×1 convolutions that comes with CRU_FUSE: inputs
- * {x `[M, C]`, w1 `[1, 1, up, a]`, w2 `[1, 1, low, b]`, pwc2 `[1, 1, b, C − b]`} (the layer's
- * squeeze1, squeeze2 and PWC2 kernels; a = ⌊up/r⌋, b = ⌊low/r⌋) → [upS = x[:, :up]·w1 `[M, a]`,
- * lowS = x[:, up:]·w2 `[M, b]`, lowS·pwc2 `[M, C − b]`]. Each product reads its channel part of x
+ * {x `[N, H, W, C]`, w1 `[1, 1, up, a]`, w2 `[1, 1, low, b]`, pwc2 `[1, 1, b, C − b]`} (the layer's
+ * squeeze1, squeeze2 and PWC2 kernels; a = ⌊up/r⌋, b = ⌊low/r⌋) → [upS = x[..., :up]·w1 `[N, H, W, a]`,
+ * lowS = x[..., up:]·w2 `[N, H, W, b]`, lowS·pwc2 `[N, H, W, C − b]`]. Each product reads its channel part of x
  * in place, so there is neither a slice nor a zero-padded kernel (`squeezeKernels`), and one
  * gradient kernel returns all four input gradients: dlowS' = dlowS + d(PWC2)·pwc2ᵀ,
  * dx = [dupS·w1ᵀ | dlowS'·w2ᵀ], dw1 = x[:, :up]ᵀ·dupS, dw2 = x[:, up:]ᵀ·dlowS', dpwc2 = lowSᵀ·d(PWC2).
@@ -194,17 +194,16 @@ export function gwcFilter(w: CRUWeights, o: CRUOptions): tf.Tensor4D {
  * The CRU through CRU_SQUEEZE, one conv (`gwcFilter`) and CRU_FUSE, on backends that provide them.
  * Against the composition (`cruBranches`, `cruBetas`): no zero-padded squeeze kernels, no PWC1
  * matmul and its two adds, no pooling, softmax and broadcast products, no concatenation of Y2, and
- * 39 kernel calls per CRU forward + backward instead of 148; each call costs time whatever its
+ * 27 kernel calls per CRU forward + backward instead of 148 (the kernels take and give [N, H, W, ·]
+ * tensors, so no reshapes either); each call costs time whatever its
  * size (docs/performance.md, "CRU kernels").
  */
-function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions, filter?: tf.Tensor4D): tf.Tensor4D {
-  const [n, h, wd, c] = x.shape;
+function cruFused(x: tf.Tensor4D, w: CRUWeights, o: CRUOptions, filter?: tf.Tensor4D): tf.Tensor4D {
   const [upS, lowS, pwc2] = tf.engine().runKernel(CRU_SQUEEZE,
-    {x: tf.reshape(x, [n * h * wd, c]), w1: w.squeeze1, w2: w.squeeze2, pwc2: w.pwc2}) as tf.Tensor2D[];
+    {x, w1: w.squeeze1, w2: w.squeeze2, pwc2: w.pwc2}) as tf.Tensor4D[];
   // Eq. 5 without its bias, which CRU_FUSE adds (and whose gradient it computes).
-  const y1 = tf.conv2d(tf.reshape(upS, [n, h, wd, p.upSqueezed]) as tf.Tensor4D, filter ?? gwcFilter(w, o), 1, 'same');
-  const [y] = tf.engine().runKernel(CRU_FUSE, {y1, bias: w.gwcBias, pwc2: tf.reshape(pwc2, [n, h, wd, c - p.lowSqueezed]),
-    low: tf.reshape(lowS, [n, h, wd, p.lowSqueezed])}, {fusion: o.fusion}) as tf.Tensor[];
+  const y1 = tf.conv2d(upS, filter ?? gwcFilter(w, o), 1, 'same');
+  const [y] = tf.engine().runKernel(CRU_FUSE, {y1, bias: w.gwcBias, pwc2, low: lowS}, {fusion: o.fusion}) as tf.Tensor[];
   return y as tf.Tensor4D;
 }
 
@@ -216,7 +215,7 @@ function cruFused(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions, 
  */
 export function cru(x: tf.Tensor4D, p: CRUChannels, w: CRUWeights, o: CRUOptions, filter?: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    if (hasFusedCRU()) return cruFused(x, p, w, o, filter);
+    if (hasFusedCRU()) return cruFused(x, w, o, filter);
     const {y1, y2} = cruBranches(x, p, w, o);
     const {beta1, beta2} = cruBetas(y1, y2, o.fusion);
     if (o.fusion === 'pairwise') return tf.add(y2, tf.mul(beta1, tf.sub(y1, y2))) as tf.Tensor4D;

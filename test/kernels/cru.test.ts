@@ -107,9 +107,9 @@ test('CRU_FUSE, CRU_SQUEEZE and CRU_FILTER name a bad fusion, mismatched shapes 
     assert.throws(() => tf.engine().runKernel(CRU_FUSE, { y1, bias: tf.zeros([3]), pwc2, low }, { fusion: 'global' }),
       /but received y1 \[1,2,2,4\], bias \[3\], pwc2 \[1,2,2,3\], low \[1,2,2,1\]\./);
     const w1 = tf.zeros([1, 1, 1, 2]), w2 = tf.zeros([1, 1, 2, 1]), pwc2w = tf.zeros([1, 1, 1, 2]);
-    assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([4, 3]), w1, w2: w1, pwc2: pwc2w }),
-      /SCConvCRUSqueeze expects x \[m, c\], w1 \[1, 1, up, a\], w2 \[1, 1, c − up, b\] and pwc2 \[1, 1, b, c − b\], none empty, but received x \[4,3\], w1 \[1,1,1,2\], w2 \[1,1,1,2\], pwc2 \[1,1,1,2\]\./);
-    assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([4, 3], 'int32'), w1, w2, pwc2: pwc2w }),
+    assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([1, 2, 2, 3]), w1, w2: w1, pwc2: pwc2w }),
+      /SCConvCRUSqueeze expects x \[n, h, w, c\], w1 \[1, 1, up, a\], w2 \[1, 1, c − up, b\] and pwc2 \[1, 1, b, c − b\], none empty, but received x \[1,2,2,3\], w1 \[1,1,1,2\], w2 \[1,1,1,2\], pwc2 \[1,1,1,2\]\./);
+    assert.throws(() => tf.engine().runKernel(CRU_SQUEEZE, { x: tf.zeros([1, 2, 2, 3], 'int32'), w1, w2, pwc2: pwc2w }),
       /SCConvCRUSqueeze expects float32 x, but received "int32"\./);
     const gwc = tf.zeros([3, 3, 2, 4]), pwc1 = tf.zeros([1, 1, 4, 4]);
     assert.throws(() => tf.engine().runKernel(CRU_FILTER, { gwc, pwc1 }, { groups: 3 }),
