@@ -169,7 +169,7 @@ export function writeConvergedReport(opts: ConvergedReportOptions): ConvergedRun
   const title = `Converged CIFAR-10 runs: ResNet-20 vs SCConv-ResNet-20, one recipe — ${data}`;
   const facts = [
     `Data: ${data}, all 50,000 training images, all 10,000 test images.`,
-    `Recipe: configs/converge.json (every arm identical; only --conv and --seed differ).`,
+    `Recipe: configs/converge.json (every arm identical; only --conv and --seed differ${probes.length ? `; the probes also --epochs ${probeEpochs}` : ''}).`,
     `Machine: ${machine}. Backend: ${backends}. Code: commit ${commits}.`,
     `Run folders (config, metrics.jsonl, snapshots.jsonl, checkpoint, train.log): ${relative(outDir, runsDir)}/ beside this report` +
       (probes.length ? `; the ${probeEpochs}-epoch probes in ${relative(outDir, probesDir)}/.` : '.'),

@@ -61,6 +61,7 @@ test('writeConvergedReport reports probe runs (the same recipe, longer) in their
   writeConvergedReport({ runsDir, probesDir, outDir: root, notes: ['Lead.'] });
   const md = fs.readFileSync(path.join(root, 'converged.md'), 'utf8');
   assert.match(md, /the 80-epoch probes in converged\/probes\/\./);
+  assert.match(md, /only --conv and --seed differ; the probes also --epochs 80\)/);
   assert.match(md, /## Probes: the same recipe for 80 epochs \(not in the tables above\)\n\n\| model[^\n]*\n[^\n]*\n\| ResNet-20 \| 0 \| 80\/80 \| 129\.00% /);
   assert.match(md, /\| SCConv-ResNet-20 \| 0 \| 62\/80 \| /);
   assert.match(md, /## Probes at equal epochs \(test accuracy\)\n\n[^\n]*\n[^\n]*\n\| 1 \| 50\.00% \| 40\.00% \|[\s\S]*\| 60 \| 109\.00% \| 99\.00% \|\n\| 62 \| 111\.00% \| 101\.00% \|\n/);
