@@ -194,9 +194,9 @@ export function gwcFilter(w: CRUWeights, o: CRUOptions): tf.Tensor4D {
  * The CRU through CRU_SQUEEZE, one conv (`gwcFilter`) and CRU_FUSE, on backends that provide them.
  * Against the composition (`cruBranches`, `cruBetas`): no zero-padded squeeze kernels, no PWC1
  * matmul and its two adds, no pooling, softmax and broadcast products, no concatenation of Y2, and
- * 27 kernel calls per CRU forward + backward instead of 148 (the kernels take and give [N, H, W, ·]
- * tensors, so no reshapes either); each call costs time whatever its
- * size (docs/performance.md, "CRU kernels").
+ * 27 kernel calls per CRU forward + backward instead of 148 (the kernels take and give
+ * [N, H, W, ·] tensors, so no reshapes either); each call costs time whatever its size
+ * (docs/performance.md, "CRU kernels").
  */
 function cruFused(x: tf.Tensor4D, w: CRUWeights, o: CRUOptions, filter?: tf.Tensor4D): tf.Tensor4D {
   const [upS, lowS, pwc2] = tf.engine().runKernel(CRU_SQUEEZE,
