@@ -101,9 +101,8 @@ function releaseFoldedVariance(engine: EngineInternals, inputs: tf.NamedTensorMa
 
 /**
  * Run `f` with the engine saving frugally for the backward pass. The shape-only kernels save a
- * ShapeRecord in place of each tensor: the engine asks
- * getTensorsForGradient what to save and keeps a clone of each through saveTensorsForBackwardMode;
- * both pass the records through instead. A gradient that read values from a record would fail
+ * ShapeRecord in place of each tensor: the engine asks getTensorsForGradient what to save and keeps
+ * a clone of each through saveTensorsForBackwardMode; both pass the records through instead. A gradient that read values from a record would fail
  * loudly (it has no data), never silently. Square nodes of folded batch-norm variances lose their
  * saved tensor the same way (releaseFoldedVariance).
  *
@@ -113,8 +112,9 @@ function releaseFoldedVariance(engine: EngineInternals, inputs: tf.NamedTensorMa
  */
 function savingFrugally<T>(engine: EngineInternals, f: () => T): T {
   const records = new WeakSet<object>();
-  const own = (m: 'getTensorsForGradient' | 'saveTensorsForBackwardMode' | 'clone') => Object.prototype.hasOwnProperty.call(engine, m);
-  const hadOwn = [own('getTensorsForGradient'), own('saveTensorsForBackwardMode'), own('clone')];
+  // What the overrides below replace, to be put back as it was (an own property or the prototype's).
+  const replaced = (['getTensorsForGradient', 'saveTensorsForBackwardMode', 'clone'] as const).map((name) =>
+    ({ name, own: Object.prototype.hasOwnProperty.call(engine, name), method: engine[name] }));
   const getTensors = engine.getTensorsForGradient;
   const save = engine.saveTensorsForBackwardMode;
   const clone = engine.clone;
@@ -139,9 +139,9 @@ function savingFrugally<T>(engine: EngineInternals, f: () => T): T {
   try {
     return f();
   } finally {
-    if (hadOwn[0]) engine.getTensorsForGradient = getTensors; else delete (engine as Partial<EngineInternals>).getTensorsForGradient;
-    if (hadOwn[1]) engine.saveTensorsForBackwardMode = save; else delete (engine as Partial<EngineInternals>).saveTensorsForBackwardMode;
-    if (hadOwn[2]) engine.clone = clone; else delete (engine as Partial<EngineInternals>).clone;
+    for (const { name, own, method } of replaced) {
+      if (own) Object.assign(engine, { [name]: method }); else delete (engine as Partial<EngineInternals>)[name];
+    }
   }
 }
 
