@@ -9,9 +9,9 @@
 //   cruSqueezeGrad(dup, dlow, dy2p, x, w1, w2, pwc2, low_s, dx, dw1, dw2, dpwc2, m, c, up, a, b)
 //     Its gradients, through dS = [dup | dlow + dy2p·pwc2ᵀ] [m, a + b] (low_s also feeds PWC2) and
 //     the squeezes' block-diagonal kernel K = [w1 0; 0 w2] [c, a + b]: dx = dS·Kᵀ, [dw1, dw2] = the
-//     diagonal blocks of xᵀ·dS, dpwc2 = low_sᵀ·dy2p: four dense matmuls that read x once. (Six
-//     matmuls without dS, writing dx as two column blocks and reading x's two parts for dw1 and
-//     dw2, took the same share of a SCConv-ResNet-20 training step in two profiles each, ~7%.)
+//     diagonal blocks of xᵀ·dS, dpwc2 = low_sᵀ·dy2p. Up to c = 32 in one pass over the pixels (dS
+//     of a pixel never leaves registers), above as four dense matmuls that read x once
+//     (kOnePassMaxC says why).
 //   cruFuse(y1, bias, pwc2, low, y, beta, n, p, c, l, fusion)
 //     Y1 = y1 + bias (the GWC's bias, bias [c], added here rather than by the conv, so that its
 //     gradient comes from sums this kernel's gradient takes anyway) and Y2 = [pwc2 | low] along the
@@ -29,6 +29,7 @@
 //       pass 2: dY1 = β1·dy + dS1/p, dY2 = β2·dy + dS2/p, dY2 written as dpwc2 | dlow;
 //       dy1 = dY1, and dbias = Σ_n Σ_p dY1 = Σ_n (β1·D + dS1), from pass 1's sums.
 
+#include "fast_math.h"
 #include "kernels.h"
 
 #include <omp.h>
@@ -132,8 +133,141 @@ void expect_squeeze_weights(const Args& a, const SqueezePlan& s, const Span<floa
   expect_length(a, pwc2, product(a, {s.b, s.rest()}, n3), n3, "[b, c − b]");
 }
 
-// cruSqueezeGrad's working arrays, kept between calls (grown as needed) rather than allocated each time.
+// The squeeze gradient over pixel rows [r0, r1) in one pass. Per pixel: dS = [dup | dlow +
+// dy2p·pwc2ᵀ], dx = [dS_up·w1ᵀ | dS_low·w2ᵀ]; the weight gradients' sums are added into acc1 [a, up]
+// (dw1ᵀ), acc2 [b, low] (dw2ᵀ) and accp [b, rest] (dpwc2). The weights come transposed: w1t [a, up],
+// w2t [b, low], pwc2t [rest, b], so every inner loop runs along a contiguous row with one factor
+// broadcast. kC > 0: c = kC with the CIFAR CRU's plan up = c/2, a = b = c/4 (α = 1/2, r = 2).
+template <int64_t kC>
+SCCONV_INLINE void squeeze_grad_pixels(const SqueezePlan& s, const float* __restrict dup, const float* __restrict dlow,
+                                       const float* __restrict dy2p, const float* __restrict x,
+                                       const float* __restrict low_s, const float* __restrict w1t,
+                                       const float* __restrict w2t, const float* __restrict pwc2t, float* __restrict dx,
+                                       int64_t r0, int64_t r1, float* __restrict acc1, float* __restrict acc2,
+                                       float* __restrict accp) {
+  const int64_t c = kC ? kC : s.c, up = kC ? kC / 2 : s.up, a = kC ? kC / 4 : s.a, b = kC ? kC / 4 : s.b;
+  const int64_t low = c - up, rest = c - b;
+  RowArray<kC / 4> dl_row(b);
+  RowArray<kC> out_row(c);
+  float* __restrict dl = dl_row.data();
+  float* __restrict out = out_row.data();
+  for (int64_t r = r0; r < r1; ++r) {
+    const float *g = dup + r * a, *e = dy2p + r * rest, *xr = x + r * c, *lr = low_s + r * b;
+#pragma omp simd
+    for (int64_t j = 0; j < b; ++j) dl[j] = dlow[r * b + j];
+    for (int64_t q = 0; q < rest; ++q) {
+#pragma omp simd
+      for (int64_t j = 0; j < b; ++j) dl[j] += e[q] * pwc2t[q * b + j];
+    }
+#pragma omp simd
+    for (int64_t ch = 0; ch < c; ++ch) out[ch] = 0.f;
+    for (int64_t j = 0; j < a; ++j) {
+#pragma omp simd
+      for (int64_t ch = 0; ch < up; ++ch) {
+        out[ch] += g[j] * w1t[j * up + ch];
+        acc1[j * up + ch] += g[j] * xr[ch];
+      }
+    }
+    for (int64_t j = 0; j < b; ++j) {
+#pragma omp simd
+      for (int64_t ch = 0; ch < low; ++ch) {
+        out[up + ch] += dl[j] * w2t[j * low + ch];
+        acc2[j * low + ch] += dl[j] * xr[up + ch];
+      }
+#pragma omp simd
+      for (int64_t q = 0; q < rest; ++q) accp[j * rest + q] += lr[j] * e[q];
+    }
+    float* o = dx + r * c;
+#pragma omp simd
+    for (int64_t ch = 0; ch < c; ++ch) o[ch] = out[ch];
+  }
+}
+
+SCCONV_SIMD_CLONES
+void squeeze_grad_rows(const SqueezePlan& s, const float* dup, const float* dlow, const float* dy2p, const float* x,
+                       const float* low_s, const float* w1t, const float* w2t, const float* pwc2t, float* dx,
+                       int64_t r0, int64_t r1, float* acc1, float* acc2, float* accp) {
+  const bool cifar_plan = s.up * 2 == s.c && s.a * 4 == s.c && s.b * 4 == s.c;
+  const int64_t c = cifar_plan ? s.c : 0;
+#define SCCONV_CALL(W) squeeze_grad_pixels<W>(s, dup, dlow, dy2p, x, low_s, w1t, w2t, pwc2t, dx, r0, r1, acc1, acc2, accp)
+  SCCONV_ROW_WIDTHS(SCCONV_CALL)
+#undef SCCONV_CALL
+}
+
+// The arrays of one cruSqueezeGrad call (shapes in the header).
+struct SqueezeGradArrays {
+  const float *dup, *dlow, *dy2p, *x, *w1, *w2, *pwc2, *low_s;
+  float *dx, *dw1, *dw2, *dpwc2;
+};
+
+// Up to this width the squeeze gradient runs in one pass over the pixels (squeeze_grad_one_pass),
+// above it as four oneDNN matmuls (squeeze_grad_by_matmuls). Raw, at batch 128 on the CIFAR
+// shapes: one pass took 1.15 ms against 3.1-3.4 at c = 16, 0.87-0.90 against 1.07-1.12 at c = 32,
+// but 0.82-1.27 against 0.61-0.74 at c = 64, where its weight-gradient sums (1,792 a pixel) no
+// longer stay in registers (reports/bench/2026-12-01e-squeeze-grad-one-pass.txt).
+constexpr int64_t kOnePassMaxC = 32;
+
+// The weights transposed (see squeeze_grad_pixels), then the pixels in a fixed number of tasks (so
+// the result does not depend on the thread count), each task's weight-gradient sums in float over
+// blocks of 64 pixels and in double across blocks and tasks.
+void squeeze_grad_one_pass(const SqueezePlan& s, const SqueezeGradArrays& g) {
+  const int64_t up = s.up, low = s.low(), a = s.a, b = s.b, rest = s.rest();
+  std::vector<float> w1t(a * up), w2t(b * low), pwc2t(rest * b);
+  for (int64_t i = 0; i < up; ++i) for (int64_t j = 0; j < a; ++j) w1t[j * up + i] = g.w1[i * a + j];
+  for (int64_t i = 0; i < low; ++i) for (int64_t j = 0; j < b; ++j) w2t[j * low + i] = g.w2[i * b + j];
+  for (int64_t j = 0; j < b; ++j) for (int64_t q = 0; q < rest; ++q) pwc2t[q * b + j] = g.pwc2[j * rest + q];
+  constexpr int64_t kBlock = 64, kTasks = 32;
+  const int64_t n1 = a * up, n2 = b * low, n3 = b * rest, width = n1 + n2 + n3;
+  const int64_t tasks = std::min<int64_t>(kTasks, (s.m + kBlock - 1) / kBlock);
+  std::vector<double> partial(static_cast<size_t>(tasks * width), 0.0);
+#pragma omp parallel for schedule(static) if (s.m * s.c >= kParallelMin)
+  for (int64_t t = 0; t < tasks; ++t) {
+    std::vector<float> block(width);
+    double* acc = partial.data() + t * width;
+    for (int64_t r0 = s.m * t / tasks, end = s.m * (t + 1) / tasks; r0 < end; r0 += kBlock) {
+      std::fill(block.begin(), block.end(), 0.f);
+      squeeze_grad_rows(s, g.dup, g.dlow, g.dy2p, g.x, g.low_s, w1t.data(), w2t.data(), pwc2t.data(), g.dx, r0,
+                        std::min(end, r0 + kBlock), block.data(), block.data() + n1, block.data() + n1 + n2);
+      for (int64_t k = 0; k < width; ++k) acc[k] += block[k];
+    }
+  }
+  std::vector<double> sum(static_cast<size_t>(width), 0.0);
+  for (int64_t t = 0; t < tasks; ++t) for (int64_t k = 0; k < width; ++k) sum[k] += partial[t * width + k];
+  for (int64_t i = 0; i < up; ++i) for (int64_t j = 0; j < a; ++j) g.dw1[i * a + j] = static_cast<float>(sum[j * up + i]);
+  for (int64_t i = 0; i < low; ++i) for (int64_t j = 0; j < b; ++j) g.dw2[i * b + j] = static_cast<float>(sum[n1 + j * low + i]);
+  for (int64_t k = 0; k < n3; ++k) g.dpwc2[k] = static_cast<float>(sum[n1 + n2 + k]);
+}
+
+// squeeze_grad_by_matmuls' working arrays, kept between calls (grown as needed) rather than allocated each time.
 std::vector<float> squeeze_grad_scratch;
+
+// Through dS [m, s] (s = a + b) and the squeezes' block-diagonal kernel K [c, s]: dS = [dup | dlow] +
+// dy2p·Pᵀ with P = [0; pwc2] [s, c − b], dpwc2 = low_sᵀ·dy2p, dx = dS·Kᵀ, xᵀ·dS [c, s] whose diagonal
+// blocks are dw1 and dw2: four dense matmuls that read x once.
+void squeeze_grad_by_matmuls(const SqueezePlan& s, const SqueezeGradArrays& g) {
+  const int64_t sq = s.a + s.b, c = s.c, rest = s.rest();
+  const int64_t sizes[] = {s.m * sq, sq * rest, c * sq, c * sq};
+  squeeze_grad_scratch.resize(std::max<size_t>(squeeze_grad_scratch.size(), sizes[0] + sizes[1] + sizes[2] + sizes[3]));
+  float* dS = squeeze_grad_scratch.data();
+  float* P = dS + sizes[0];
+  float* K = P + sizes[1];
+  float* dK = K + sizes[2];
+  std::fill(P, P + sizes[1] + sizes[2], 0.f);
+  std::copy(g.pwc2, g.pwc2 + s.b * rest, P + s.a * rest);
+  for (int64_t i = 0; i < s.up; ++i) std::copy(g.w1 + i * s.a, g.w1 + (i + 1) * s.a, K + i * sq);
+  for (int64_t i = s.up; i < c; ++i) std::copy(g.w2 + (i - s.up) * s.b, g.w2 + (i - s.up + 1) * s.b, K + i * sq + s.a);
+#pragma omp parallel for schedule(static) if (s.m * sq >= kParallelMin)
+  for (int64_t r = 0; r < s.m; ++r) {
+    std::copy(g.dup + r * s.a, g.dup + (r + 1) * s.a, dS + r * sq);
+    std::copy(g.dlow + r * s.b, g.dlow + (r + 1) * s.b, dS + r * sq + s.a);
+  }
+  matmul_2d(g.dy2p, false, rest, P, true, rest, dS, sq, s.m, rest, sq, true);
+  matmul_2d(g.low_s, true, s.b, g.dy2p, false, rest, g.dpwc2, rest, s.b, s.m, rest, false);
+  matmul_2d(dS, false, sq, K, true, sq, g.dx, c, s.m, sq, c, false);
+  matmul_2d(g.x, true, c, dS, false, sq, dK, sq, c, s.m, sq, false);
+  for (int64_t i = 0; i < s.up; ++i) std::copy(dK + i * sq, dK + i * sq + s.a, g.dw1 + i * s.a);
+  for (int64_t i = s.up; i < c; ++i) std::copy(dK + i * sq + s.a, dK + (i + 1) * sq, g.dw2 + (i - s.up) * s.b);
+}
 
 }  // namespace
 
@@ -166,32 +300,14 @@ napi_value cru_squeeze_grad(napi_env env, const Args& a) {
   expect_length(a, dlows, mb, "dlow", "[m, b]");
   expect_length(a, lows, mb, "low_s", "[m, b]");
   expect_length(a, dy2ps, mr, "dy2p", "[m, c − b]");
-  // Working arrays: dS [m, s], P = [0; pwc2] [s, c − b], K [c, s], xᵀ·dS [c, s], with s = a + b.
-  const int64_t sq = s.a + s.b, c = s.c, rest = s.rest();
-  const int64_t sizes[] = {product(a, {s.m, sq}, "dS"), sq * rest, c * sq, c * sq};
-  squeeze_grad_scratch.resize(std::max<size_t>(squeeze_grad_scratch.size(), sizes[0] + sizes[1] + sizes[2] + sizes[3]));
-  float* dS = squeeze_grad_scratch.data();
-  float* P = dS + sizes[0];
-  float* K = P + sizes[1];
-  float* dK = K + sizes[2];
-  std::fill(P, P + sizes[1] + sizes[2], 0.f);
-  std::copy(pwc2s.data, pwc2s.data + s.b * rest, P + s.a * rest);
-  for (int64_t i = 0; i < s.up; ++i) std::copy(w1s.data + i * s.a, w1s.data + (i + 1) * s.a, K + i * sq);
-  for (int64_t i = s.up; i < c; ++i) {
-    std::copy(w2s.data + (i - s.up) * s.b, w2s.data + (i - s.up + 1) * s.b, K + i * sq + s.a);
+  product(a, {s.m, s.a + s.b}, "dS");
+  const SqueezeGradArrays g{dups.data, dlows.data, dy2ps.data, xs.data, w1s.data, w2s.data, pwc2s.data, lows.data,
+                            dxs.data, dw1s.data, dw2s.data, dpwc2s.data};
+  if (s.c <= kOnePassMaxC) {
+    squeeze_grad_one_pass(s, g);
+  } else {
+    squeeze_grad_by_matmuls(s, g);
   }
-  // dS = [dup | dlow] + dy2p·Pᵀ.
-#pragma omp parallel for schedule(static) if (s.m * sq >= kParallelMin)
-  for (int64_t r = 0; r < s.m; ++r) {
-    std::copy(dups.data + r * s.a, dups.data + (r + 1) * s.a, dS + r * sq);
-    std::copy(dlows.data + r * s.b, dlows.data + (r + 1) * s.b, dS + r * sq + s.a);
-  }
-  matmul_2d(dy2ps.data, false, rest, P, true, rest, dS, sq, s.m, rest, sq, true);
-  matmul_2d(lows.data, true, s.b, dy2ps.data, false, rest, dpwc2s.data, rest, s.b, s.m, rest, false);
-  matmul_2d(dS, false, sq, K, true, sq, dxs.data, c, s.m, sq, c, false);
-  matmul_2d(xs.data, true, c, dS, false, sq, dK, sq, c, s.m, sq, false);
-  for (int64_t i = 0; i < s.up; ++i) std::copy(dK + i * sq, dK + i * sq + s.a, dw1s.data + i * s.a);
-  for (int64_t i = s.up; i < c; ++i) std::copy(dK + i * sq + s.a, dK + (i + 1) * sq, dw2s.data + (i - s.up) * s.b);
   return undefined(env);
 }
 

@@ -144,35 +144,9 @@ void importance_affine(const Geometry& g, const float* gamma, const float* beta,
 // across the whole row in one loop; the half swap (channel ch meets ch' = (ch + c/2) mod c) is a
 // separate permutation of a row-sized array, before (backward: swap(dy)) or after (forward: the
 // W2-gated products) it. Handling ch and ch' in one lane instead left half a vector idle at c = 16
-// (8 lanes where AVX-512 has 16) and ran 1.8× slower per element there.
-//
-// The row loops are templated on the width: kC is c where it is one of the CIFAR ResNets' widths
-// (16, 32, 64: the loops are then fully unrolled, the row-sized arrays stay in registers), 0 for
-// any other c (c_now). Each clone dispatches with `switch (c)`; the helpers are forced inline so
-// that every clone gets them built for its own vector width.
-#define SCCONV_ROW_WIDTHS(CALL) \
-  switch (c) {                  \
-    case 16: CALL(16); break;   \
-    case 32: CALL(32); break;   \
-    case 64: CALL(64); break;   \
-    default: CALL(0);           \
-  }
-#define SCCONV_INLINE __attribute__((always_inline)) inline
-
-// A row-sized working array: on the stack (in registers, once unrolled) for a known width kC, on
-// the heap for any other c.
-template <int64_t kC>
-struct RowArray {
-  explicit RowArray(int64_t) {}
-  float* data() { return v; }
-  float v[kC];
-};
-template <>
-struct RowArray<0> {
-  explicit RowArray(int64_t c) : v(c) {}
-  float* data() { return v.data(); }
-  std::vector<float> v;
-};
+// (8 lanes where AVX-512 has 16) and ran 2.0× (forward) and 1.5× (backward) slower there
+// (reports/bench/2026-12-01e-sru-row-loops.txt). The loops are templated on the width
+// (SCCONV_ROW_WIDTHS, fast_math.h).
 
 // out[ch] = in[ch'] for one row: the half swap.
 SCCONV_INLINE void swap_halves(const float* __restrict in, float* __restrict out, int64_t c) {
@@ -317,9 +291,6 @@ void input_grad_rows(const float* x, const float* dy, float* dx, const float* a,
 #undef SCCONV_CALL
   }
 }
-
-#undef SCCONV_ROW_WIDTHS
-#undef SCCONV_INLINE
 
 }  // namespace
 
