@@ -194,18 +194,72 @@ void squeeze_grad_rows(const SqueezePlan& s, const float* dup, const float* dlow
 #undef SCCONV_CALL
 }
 
-// The arrays of one cruSqueezeGrad call (shapes in the header).
-struct SqueezeGradArrays {
-  const float *dup, *dlow, *dy2p, *x, *w1, *w2, *pwc2, *low_s;
-  float *dx, *dw1, *dw2, *dpwc2;
-};
-
 // Up to this width the squeeze gradient runs in one pass over the pixels (squeeze_grad_one_pass),
 // above it as four oneDNN matmuls (squeeze_grad_by_matmuls). Raw, at batch 128 on the CIFAR
 // shapes: one pass took 1.15 ms against 3.1-3.4 at c = 16, 0.87-0.90 against 1.07-1.12 at c = 32,
 // but 0.82-1.27 against 0.61-0.74 at c = 64, where its weight-gradient sums (1,792 a pixel) no
 // longer stay in registers (reports/bench/2026-12-01e-squeeze-grad-one-pass.txt).
 constexpr int64_t kOnePassMaxC = 32;
+
+// The squeezes and PWC2 over pixel rows [r0, r1) in one pass: up_s = x[:, :up]·w1, low_s =
+// x[:, up:]·w2, y2p = low_s·pwc2, each inner loop along a weight row with one factor broadcast.
+// kC > 0: c = kC with the CIFAR CRU's plan (see squeeze_grad_pixels).
+template <int64_t kC>
+SCCONV_INLINE void squeeze_pixels(const SqueezePlan& s, const float* __restrict x, const float* __restrict w1,
+                                  const float* __restrict w2, const float* __restrict pwc2, float* __restrict up_s,
+                                  float* __restrict low_s, float* __restrict y2p, int64_t r0, int64_t r1) {
+  const int64_t c = kC ? kC : s.c, up = kC ? kC / 2 : s.up, a = kC ? kC / 4 : s.a, b = kC ? kC / 4 : s.b;
+  const int64_t low = c - up, rest = c - b;
+  RowArray<kC / 4> u_row(a), l_row(b);
+  RowArray<kC ? kC - kC / 4 : 0> y_row(rest);
+  float* __restrict u = u_row.data();
+  float* __restrict l = l_row.data();
+  float* __restrict y = y_row.data();
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* xr = x + r * c;
+#pragma omp simd
+    for (int64_t j = 0; j < a; ++j) u[j] = 0.f;
+#pragma omp simd
+    for (int64_t j = 0; j < b; ++j) l[j] = 0.f;
+#pragma omp simd
+    for (int64_t q = 0; q < rest; ++q) y[q] = 0.f;
+    for (int64_t i = 0; i < up; ++i) {
+#pragma omp simd
+      for (int64_t j = 0; j < a; ++j) u[j] += xr[i] * w1[i * a + j];
+    }
+    for (int64_t i = 0; i < low; ++i) {
+#pragma omp simd
+      for (int64_t j = 0; j < b; ++j) l[j] += xr[up + i] * w2[i * b + j];
+    }
+    for (int64_t j = 0; j < b; ++j) {
+#pragma omp simd
+      for (int64_t q = 0; q < rest; ++q) y[q] += l[j] * pwc2[j * rest + q];
+    }
+#pragma omp simd
+    for (int64_t j = 0; j < a; ++j) up_s[r * a + j] = u[j];
+#pragma omp simd
+    for (int64_t j = 0; j < b; ++j) low_s[r * b + j] = l[j];
+#pragma omp simd
+    for (int64_t q = 0; q < rest; ++q) y2p[r * rest + q] = y[q];
+  }
+}
+
+SCCONV_SIMD_CLONES
+void squeeze_rows(const SqueezePlan& s, const float* x, const float* w1, const float* w2, const float* pwc2,
+                  float* up_s, float* low_s, float* y2p, int64_t r0, int64_t r1) {
+  const bool cifar_plan = s.up * 2 == s.c && s.a * 4 == s.c && s.b * 4 == s.c;
+  const int64_t c = cifar_plan ? s.c : 0;
+#define SCCONV_CALL(W) squeeze_pixels<W>(s, x, w1, w2, pwc2, up_s, low_s, y2p, r0, r1)
+  SCCONV_ROW_WIDTHS(SCCONV_CALL)
+#undef SCCONV_CALL
+}
+
+// The arrays of one cruSqueezeGrad call (shapes in the header).
+struct SqueezeGradArrays {
+  const float *dup, *dlow, *dy2p, *x, *w1, *w2, *pwc2, *low_s;
+  float *dx, *dw1, *dw2, *dpwc2;
+};
+
 
 // The weights transposed (see squeeze_grad_pixels), then the pixels in a fixed number of tasks (so
 // the result does not depend on the thread count), each task's weight-gradient sums in float over
@@ -280,9 +334,18 @@ napi_value cru_squeeze(napi_env env, const Args& a) {
   expect_length(a, ups, s.m * s.a, "up_s", "[m, a]");
   expect_length(a, lows, product(a, {s.m, s.b}, "low_s"), "low_s", "[m, b]");
   expect_length(a, y2ps, product(a, {s.m, s.rest()}, "y2p"), "y2p", "[m, c − b]");
-  matmul_2d(xs.data, false, s.c, w1s.data, false, s.a, ups.data, s.a, s.m, s.up, s.a, false);
-  matmul_2d(xs.data + s.up, false, s.c, w2s.data, false, s.b, lows.data, s.b, s.m, s.low(), s.b, false);
-  matmul_2d(lows.data, false, s.b, pwc2s.data, false, s.rest(), y2ps.data, s.rest(), s.m, s.b, s.rest(), false);
+  if (s.c <= kOnePassMaxC) {
+#pragma omp parallel if (s.m * s.c >= kParallelMin)
+    {
+      const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
+      squeeze_rows(s, xs.data, w1s.data, w2s.data, pwc2s.data, ups.data, lows.data, y2ps.data, s.m * id / nt,
+                   s.m * (id + 1) / nt);
+    }
+  } else {
+    matmul_2d(xs.data, false, s.c, w1s.data, false, s.a, ups.data, s.a, s.m, s.up, s.a, false);
+    matmul_2d(xs.data + s.up, false, s.c, w2s.data, false, s.b, lows.data, s.b, s.m, s.low(), s.b, false);
+    matmul_2d(lows.data, false, s.b, pwc2s.data, false, s.rest(), y2ps.data, s.rest(), s.m, s.b, s.rest(), false);
+  }
   return undefined(env);
 }
 
