@@ -37,6 +37,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace scconv {
@@ -59,9 +60,49 @@ Plan read_plan(const Args& a, size_t i, const Span<float>& y1, const Span<float>
   return s;
 }
 
-// out[i, 0:c] = Σ_p w·y1, out[i, c:2c] = Σ_p w·Y2 per example i, with w = dy (kDot) or 1; with
-// kDot also out[i, 2c:3c] = Σ_p dy (out is [n, 3c] then, else [n, 2c]). One pass over the inputs; work split into (example, pixel chunk) tasks so that n = 1 uses every
-// thread too; float sums over blocks of 64 pixels, double across blocks.
+// The fuse kernels' row loops, templated on the width (SCCONV_ROW_WIDTHS, fast_math.h): kC > 0 is
+// c = kC with the CIFAR CRU's l = c/4 (Y2 = [PWC2 (3c/4) | lowS (c/4)]), 0 any other plan. Built
+// per CPU (SCCONV_SIMD_CLONES), they ran 2–3× faster than the runtime-width loops of the baseline
+// build (reports/bench/2026-12-01e-fuse-row-loops.txt).
+inline int64_t fuse_width(const Plan& s) { return s.l * 4 == s.c ? s.c : 0; }
+
+// Adds, over pixels [q0, q1) of one example, Σ w·Y1 into b1 [c], Σ w·Y2 into b2 [c] and (kDot) Σ dy
+// into b3 [c], with w = dy (kDot) or 1; the arrays start at the example's first pixel.
+template <int64_t kC, bool kDot>
+SCCONV_INLINE void branch_sum_pixels(const Plan& s, const float* __restrict dy, const float* __restrict y1,
+                                     const float* __restrict pwc2, const float* __restrict low, int64_t q0,
+                                     int64_t q1, float* __restrict b1, float* __restrict b2, float* __restrict b3) {
+  const int64_t c = kC ? kC : s.c, l = kC ? kC / 4 : s.l, cp = c - l;
+  for (int64_t q = q0; q < q1; ++q) {
+    const float *g = kDot ? dy + q * c : nullptr, *a1 = y1 + q * c, *ap = pwc2 + q * cp, *al = low + q * l;
+#pragma omp simd
+    for (int64_t ch = 0; ch < c; ++ch) b1[ch] += kDot ? g[ch] * a1[ch] : a1[ch];
+#pragma omp simd
+    for (int64_t ch = 0; ch < cp; ++ch) b2[ch] += kDot ? g[ch] * ap[ch] : ap[ch];
+#pragma omp simd
+    for (int64_t ch = 0; ch < l; ++ch) b2[cp + ch] += kDot ? g[cp + ch] * al[ch] : al[ch];
+    if (kDot) {
+#pragma omp simd
+      for (int64_t ch = 0; ch < c; ++ch) b3[ch] += g[ch];
+    }
+  }
+}
+
+SCCONV_SIMD_CLONES
+void branch_sum_rows(bool dot, const Plan& s, const float* dy, const float* y1, const float* pwc2, const float* low,
+                     int64_t q0, int64_t q1, float* b1, float* b2, float* b3) {
+  const int64_t c = fuse_width(s);
+#define SCCONV_CALL(W)                                                          \
+  if (dot) branch_sum_pixels<W, true>(s, dy, y1, pwc2, low, q0, q1, b1, b2, b3); \
+  else branch_sum_pixels<W, false>(s, dy, y1, pwc2, low, q0, q1, b1, b2, b3)
+  SCCONV_ROW_WIDTHS(SCCONV_CALL)
+#undef SCCONV_CALL
+}
+
+// out[i, 0:c] = Σ_p w·Y1, out[i, c:2c] = Σ_p w·Y2 per example i, with w = dy (kDot) or 1; with kDot
+// also out[i, 2c:3c] = Σ_p dy (out is [n, 3c] then, else [n, 2c]). Y1 here is y1 (the bias is added
+// by the callers). One pass over the inputs; work split into (example, pixel chunk) tasks so that
+// n = 1 uses every thread too; float sums over blocks of 64 pixels, double across blocks.
 template <bool kDot>
 void branch_sums(const float* dy, const float* y1, const float* pwc2, const float* low, const Plan& s,
                  double* out) {
@@ -75,29 +116,14 @@ void branch_sums(const float* dy, const float* y1, const float* pwc2, const floa
     const int64_t i = t / chunks, k = t % chunks;
     const int64_t p0 = s.p * k / chunks, p1 = s.p * (k + 1) / chunks;
     double* acc = partial.data() + t * width;
-    std::vector<float> block(width, 0.f);
-    float* b1 = block.data();
-    float* b2 = b1 + c;
-    float* b3 = b2 + c;
-    int count = 0;
-    for (int64_t q = p0; q < p1; ++q) {
-      const int64_t r = i * s.p + q;
-      const float* g = kDot ? dy + r * c : nullptr;
-      const float* a1 = y1 + r * c;
-      const float* ap = pwc2 + r * cp;
-      const float* al = low + r * l;
-      for (int64_t ch = 0; ch < c; ++ch) b1[ch] += kDot ? g[ch] * a1[ch] : a1[ch];
-      for (int64_t ch = 0; ch < cp; ++ch) b2[ch] += kDot ? g[ch] * ap[ch] : ap[ch];
-      for (int64_t ch = 0; ch < l; ++ch) b2[cp + ch] += kDot ? g[cp + ch] * al[ch] : al[ch];
-      if (kDot) {
-        for (int64_t ch = 0; ch < c; ++ch) b3[ch] += g[ch];
-      }
-      if (++count == 64) {
-        for (int64_t j = 0; j < width; ++j) { acc[j] += block[j]; block[j] = 0.f; }
-        count = 0;
-      }
+    std::vector<float> block(width);
+    const int64_t r = i * s.p;
+    for (int64_t q0 = p0; q0 < p1; q0 += 64) {
+      std::fill(block.begin(), block.end(), 0.f);
+      branch_sum_rows(kDot, s, kDot ? dy + r * c : nullptr, y1 + r * c, pwc2 + r * cp, low + r * l, q0,
+                      std::min(p1, q0 + 64), block.data(), block.data() + c, block.data() + 2 * c);
+      for (int64_t j = 0; j < width; ++j) acc[j] += block[j];
     }
-    for (int64_t j = 0; j < width; ++j) acc[j] += block[j];
   }
   for (int64_t i = 0; i < s.n; ++i) {
     for (int64_t j = 0; j < width; ++j) {
@@ -106,6 +132,77 @@ void branch_sums(const float* dy, const float* y1, const float* pwc2, const floa
       out[i * width + j] = v;
     }
   }
+}
+
+// Fuse pass 2 over rows [r0, r1) of [n·p, ·], example by example: y = β1·(y1 + bias) + β2·Y2 (Eq. 9),
+// beta [n, 2c] = [β1 | β2].
+template <int64_t kC>
+SCCONV_INLINE void weighted_sum_pixels(const Plan& s, const float* __restrict y1, const float* __restrict bias,
+                                       const float* __restrict pwc2, const float* __restrict low,
+                                       const float* __restrict b1, float* __restrict y, int64_t q0, int64_t q1) {
+  const int64_t c = kC ? kC : s.c, l = kC ? kC / 4 : s.l, cp = c - l;
+  const float* __restrict b2 = b1 + c;
+  for (int64_t q = q0; q < q1; ++q) {
+    const float *a1 = y1 + q * c, *ap = pwc2 + q * cp, *al = low + q * l;
+    float* o = y + q * c;
+#pragma omp simd
+    for (int64_t ch = 0; ch < cp; ++ch) o[ch] = b1[ch] * (a1[ch] + bias[ch]) + b2[ch] * ap[ch];
+#pragma omp simd
+    for (int64_t ch = 0; ch < l; ++ch) o[cp + ch] = b1[cp + ch] * (a1[cp + ch] + bias[cp + ch]) + b2[cp + ch] * al[ch];
+  }
+}
+
+SCCONV_SIMD_CLONES
+void weighted_sum_rows(const Plan& s, const float* y1, const float* bias, const float* pwc2, const float* low,
+                       const float* beta, float* y, int64_t r0, int64_t r1) {
+  const int64_t c = fuse_width(s), l = s.l, cp = s.c - l;
+  for (int64_t i = r0 / s.p; i * s.p < r1; ++i) {
+    const int64_t q0 = std::max<int64_t>(r0 - i * s.p, 0), q1 = std::min(r1 - i * s.p, s.p), r = i * s.p;
+#define SCCONV_CALL(W) \
+  weighted_sum_pixels<W>(s, y1 + r * s.c, bias, pwc2 + r * cp, low + r * l, beta + i * 2 * s.c, y + r * s.c, q0, q1)
+    SCCONV_ROW_WIDTHS(SCCONV_CALL)
+#undef SCCONV_CALL
+  }
+}
+
+// Fuse-gradient pass 2 over rows [r0, r1), example by example: dY1 = β1·dy + dS1/p into dy1, dY2 =
+// β2·dy + dS2/p into dpwc2 | dlow (spread [n, 2c] = dS/p).
+template <int64_t kC>
+SCCONV_INLINE void spread_pixels(const Plan& s, const float* __restrict dy, const float* __restrict b1,
+                                 const float* __restrict d1, float* __restrict dy1, float* __restrict dpwc2,
+                                 float* __restrict dlow, int64_t q0, int64_t q1) {
+  const int64_t c = kC ? kC : s.c, l = kC ? kC / 4 : s.l, cp = c - l;
+  const float *__restrict b2 = b1 + c, *__restrict d2 = d1 + c;
+  for (int64_t q = q0; q < q1; ++q) {
+    const float* gr = dy + q * c;
+    float *o1 = dy1 + q * c, *op = dpwc2 + q * cp, *ol = dlow + q * l;
+#pragma omp simd
+    for (int64_t ch = 0; ch < c; ++ch) o1[ch] = b1[ch] * gr[ch] + d1[ch];
+#pragma omp simd
+    for (int64_t ch = 0; ch < cp; ++ch) op[ch] = b2[ch] * gr[ch] + d2[ch];
+#pragma omp simd
+    for (int64_t ch = 0; ch < l; ++ch) ol[ch] = b2[cp + ch] * gr[cp + ch] + d2[cp + ch];
+  }
+}
+
+SCCONV_SIMD_CLONES
+void spread_rows(const Plan& s, const float* dy, const float* beta, const float* spread, float* dy1, float* dpwc2,
+                 float* dlow, int64_t r0, int64_t r1) {
+  const int64_t c = fuse_width(s), l = s.l, cp = s.c - l;
+  for (int64_t i = r0 / s.p; i * s.p < r1; ++i) {
+    const int64_t q0 = std::max<int64_t>(r0 - i * s.p, 0), q1 = std::min(r1 - i * s.p, s.p), r = i * s.p;
+#define SCCONV_CALL(W)                                                                                        \
+  spread_pixels<W>(s, dy + r * s.c, beta + i * 2 * s.c, spread + i * 2 * s.c, dy1 + r * s.c, dpwc2 + r * cp, \
+                   dlow + r * l, q0, q1)
+    SCCONV_ROW_WIDTHS(SCCONV_CALL)
+#undef SCCONV_CALL
+  }
+}
+
+// Rows [r0, r1) of an [rows, ·] array for this thread of the enclosing parallel region.
+inline std::pair<int64_t, int64_t> my_rows(int64_t rows) {
+  const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
+  return {rows * id / nt, rows * (id + 1) / nt};
 }
 
 // The shapes of the squeeze entries: x [m, c] split at up, squeezed to a and b channels.
@@ -382,7 +479,7 @@ napi_value cru_fuse(napi_env env, const Args& a) {
   expect_length(a, biases, s.c, "bias", "[c]");
   expect_length(a, ys, s.rows() * s.c, "y", "[n, p, c]");
   expect_length(a, betas, s.n * 2 * s.c, "beta", "[n, 2c]");
-  const int64_t c = s.c, l = s.l, cp = c - l;
+  const int64_t c = s.c;
   // Pass 1: the pooled branches (Eq. 7) and β (Eq. 8).
   std::vector<double> sums(static_cast<size_t>(s.n * 2 * c));
   branch_sums<false>(nullptr, y1s.data, pwc2s.data, lows.data, s, sums.data());
@@ -407,18 +504,10 @@ napi_value cru_fuse(napi_env env, const Args& a) {
     }
   }
   // Pass 2: y = β1·Y1 + β2·Y2 (Eq. 9).
-  const float *y1 = y1s.data, *pwc2 = pwc2s.data, *low = lows.data;
-  float* y = ys.data;
-#pragma omp parallel for schedule(static) if (s.rows() * c >= kParallelMin)
-  for (int64_t r = 0; r < s.rows(); ++r) {
-    const float* b1 = beta + (r / s.p) * 2 * c;
-    const float* b2 = b1 + c;
-    const float* a1 = y1 + r * c;
-    const float* ap = pwc2 + r * cp;
-    const float* al = low + r * l;
-    float* o = y + r * c;
-    for (int64_t ch = 0; ch < cp; ++ch) o[ch] = b1[ch] * (a1[ch] + bias[ch]) + b2[ch] * ap[ch];
-    for (int64_t ch = 0; ch < l; ++ch) o[cp + ch] = b1[cp + ch] * (a1[cp + ch] + bias[cp + ch]) + b2[cp + ch] * al[ch];
+#pragma omp parallel if (s.rows() * c >= kParallelMin)
+  {
+    const auto [r0, r1] = my_rows(s.rows());
+    weighted_sum_rows(s, y1s.data, bias, pwc2s.data, lows.data, beta, ys.data, r0, r1);
   }
   return undefined(env);
 }
@@ -437,7 +526,7 @@ napi_value cru_fuse_grad(napi_env env, const Args& a) {
   expect_length(a, dy1s, s.rows() * s.c, "dy1", "[n, p, c]");
   expect_length(a, dpwc2s, s.rows() * (s.c - s.l), "dpwc2", "[n, p, c − l]");
   expect_length(a, dlows, s.rows() * s.l, "dlow", "[n, p, l]");
-  const int64_t c = s.c, l = s.l, cp = c - l;
+  const int64_t c = s.c;
   // Pass 1: g = Σ_p dy·[Y1 | Y2] + dβ and D = Σ_p dy, then dS/p through the softmax Jacobian, kept
   // in `spread`, and dbias = Σ_n (β1·D + dS1).
   std::vector<double> g(static_cast<size_t>(s.n * 3 * c)), dbias(static_cast<size_t>(c), 0.0);
@@ -468,22 +557,10 @@ napi_value cru_fuse_grad(napi_env env, const Args& a) {
   }
   for (int64_t ch = 0; ch < c; ++ch) dbiases.data[ch] = static_cast<float>(dbias[ch]);
   // Pass 2: dY1 = β1·dy + dS1/p, dY2 = β2·dy + dS2/p.
-  const float* dy = dys.data;
-  float *dy1 = dy1s.data, *dpwc2 = dpwc2s.data, *dlow = dlows.data;
-#pragma omp parallel for schedule(static) if (s.rows() * c >= kParallelMin)
-  for (int64_t r = 0; r < s.rows(); ++r) {
-    const int64_t i = r / s.p;
-    const float* b1 = beta + i * 2 * c;
-    const float* b2 = b1 + c;
-    const float* d1 = spread.data() + i * 2 * c;
-    const float* d2 = d1 + c;
-    const float* gr = dy + r * c;
-    float* o1 = dy1 + r * c;
-    float* op = dpwc2 + r * cp;
-    float* ol = dlow + r * l;
-    for (int64_t ch = 0; ch < c; ++ch) o1[ch] = b1[ch] * gr[ch] + d1[ch];
-    for (int64_t ch = 0; ch < cp; ++ch) op[ch] = b2[ch] * gr[ch] + d2[ch];
-    for (int64_t ch = 0; ch < l; ++ch) ol[ch] = b2[cp + ch] * gr[cp + ch] + d2[cp + ch];
+#pragma omp parallel if (s.rows() * c >= kParallelMin)
+  {
+    const auto [r0, r1] = my_rows(s.rows());
+    spread_rows(s, dys.data, beta, spread.data(), dy1s.data, dpwc2s.data, dlows.data, r0, r1);
   }
   return undefined(env);
 }
