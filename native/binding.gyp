@@ -9,7 +9,7 @@
         "src/sru.cc", "src/cru.cc", "src/sgd.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fexceptions", "-fno-math-errno"],
+      "cflags_cc": ["-O3", "-std=c++17", "-fopenmp", "-fexceptions", "-fno-math-errno", "-fno-trapping-math"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-ldnnl"]
     }

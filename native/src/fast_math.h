@@ -4,7 +4,10 @@
 // -ffast-math, which this addon does not use. In a `#pragma omp simd` loop fast_exp below is plain
 // arithmetic, so the loop runs 8 or 16 lanes wide. SCCONV_SIMD_CLONES compiles a function three
 // times (AVX-512, AVX2 + FMA, the x86-64 baseline) and picks one at load time for the CPU it runs
-// on, so the addon stays portable while hot loops use the widest vectors the machine has.
+// on, so the addon stays portable while hot loops use the widest vectors the machine has. The
+// addon builds with -fno-trapping-math (native/binding.gyp): without it GCC 12 vectorises fast_exp's
+// clamp only where AVX-512 masks exist, and the AVX2 and baseline clones ran scalar, ~25× slower
+// (scripts/sru_loop_bench.cc, reports/bench/2026-12-01e-trapping-math.txt).
 
 #pragma once
 
