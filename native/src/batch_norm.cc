@@ -11,7 +11,10 @@
 //       dx = g·r·(dy − Σdy/n − (x − mean)·r²·Σ(dy·(x − mean))/n),  r = 1/√(variance + eps),
 //     while dmean and dvariance come out as zeros (their paths are already inside dx).
 
+#include "fast_math.h"
 #include "kernels.h"
+
+#include <omp.h>
 
 #include <cmath>
 #include <string>
@@ -31,6 +34,35 @@ int64_t rows_of(const Args& a, const Span<float>& x, int64_t c, const char* name
            ", but received an array of " + std::to_string(x.size));
   }
   return x.size / c;
+}
+
+// Rows [r0, r1) of dx = k·dy + b + q·(x − mean) (full) or k·dy, per channel; templated on the width
+// and built per CPU like channel_sums (reduce.cc).
+template <int64_t kC>
+SCCONV_INLINE void input_grad_pixels(const float* __restrict dy, const float* __restrict x,
+                                     const float* __restrict mean, const float* __restrict k,
+                                     const float* __restrict b, const float* __restrict q, float* __restrict dx,
+                                     int64_t r0, int64_t r1, int64_t c_now, bool full) {
+  const int64_t c = kC ? kC : c_now;
+  for (int64_t r = r0; r < r1; ++r) {
+    const float *g = dy + r * c, *xr = x + r * c;
+    float* o = dx + r * c;
+    if (full) {
+#pragma omp simd
+      for (int64_t i = 0; i < c; ++i) o[i] = g[i] * k[i] + b[i] + q[i] * (xr[i] - mean[i]);
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < c; ++i) o[i] = g[i] * k[i];
+    }
+  }
+}
+
+SCCONV_SIMD_CLONES
+void input_grad_rows(const float* dy, const float* x, const float* mean, const float* k, const float* b,
+                     const float* q, float* dx, int64_t r0, int64_t r1, int64_t c, bool full) {
+#define SCCONV_CALL(W) input_grad_pixels<W>(dy, x, mean, k, b, q, dx, r0, r1, c, full)
+  SCCONV_ROW_WIDTHS(SCCONV_CALL)
+#undef SCCONV_CALL
 }
 
 }  // namespace
@@ -104,17 +136,10 @@ napi_value batch_norm_grad(napi_env env, const Args& a) {
     if (doffset) doffset[i] = static_cast<float>(s1[i]);
   }
   if (dx) {
-    const float *kp = k.data(), *bp = b.data(), *qp = q.data();
-#pragma omp parallel for schedule(static) if (dys.size >= kParallelMin)
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* g = dy + r * c;
-      const float* xr = x + r * c;
-      float* o = dx + r * c;
-      if (full) {
-        for (int64_t i = 0; i < c; ++i) o[i] = g[i] * kp[i] + bp[i] + qp[i] * (xr[i] - mean[i]);
-      } else {
-        for (int64_t i = 0; i < c; ++i) o[i] = g[i] * kp[i];
-      }
+#pragma omp parallel if (dys.size >= kParallelMin)
+    {
+      const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
+      input_grad_rows(dy, x, mean, k.data(), b.data(), q.data(), dx, rows * id / nt, rows * (id + 1) / nt, c, full);
     }
   }
   return undefined(env);
