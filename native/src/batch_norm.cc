@@ -14,8 +14,6 @@
 #include "fast_math.h"
 #include "kernels.h"
 
-#include <omp.h>
-
 #include <cmath>
 #include <string>
 #include <utility>
@@ -138,8 +136,8 @@ napi_value batch_norm_grad(napi_env env, const Args& a) {
   if (dx) {
 #pragma omp parallel if (dys.size >= kParallelMin)
     {
-      const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
-      input_grad_rows(dy, x, mean, k.data(), b.data(), q.data(), dx, rows * id / nt, rows * (id + 1) / nt, c, full);
+      const RowRange rr = my_rows(rows);
+      input_grad_rows(dy, x, mean, k.data(), b.data(), q.data(), dx, rr.r0, rr.r1, c, full);
     }
   }
   return undefined(env);

@@ -37,7 +37,6 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace scconv {
@@ -197,12 +196,6 @@ void spread_rows(const Plan& s, const float* dy, const float* beta, const float*
     SCCONV_ROW_WIDTHS(SCCONV_CALL)
 #undef SCCONV_CALL
   }
-}
-
-// Rows [r0, r1) of an [rows, ·] array for this thread of the enclosing parallel region.
-inline std::pair<int64_t, int64_t> my_rows(int64_t rows) {
-  const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
-  return {rows * id / nt, rows * (id + 1) / nt};
 }
 
 // The shapes of the squeeze entries: x [m, c] split at up, squeezed to a and b channels.
@@ -434,9 +427,8 @@ napi_value cru_squeeze(napi_env env, const Args& a) {
   if (s.c <= kOnePassMaxC) {
 #pragma omp parallel if (s.m * s.c >= kParallelMin)
     {
-      const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
-      squeeze_rows(s, xs.data, w1s.data, w2s.data, pwc2s.data, ups.data, lows.data, y2ps.data, s.m * id / nt,
-                   s.m * (id + 1) / nt);
+      const RowRange rr = my_rows(s.m);
+      squeeze_rows(s, xs.data, w1s.data, w2s.data, pwc2s.data, ups.data, lows.data, y2ps.data, rr.r0, rr.r1);
     }
   } else {
     matmul_2d(xs.data, false, s.c, w1s.data, false, s.a, ups.data, s.a, s.m, s.up, s.a, false);
@@ -506,8 +498,8 @@ napi_value cru_fuse(napi_env env, const Args& a) {
   // Pass 2: y = β1·Y1 + β2·Y2 (Eq. 9).
 #pragma omp parallel if (s.rows() * c >= kParallelMin)
   {
-    const auto [r0, r1] = my_rows(s.rows());
-    weighted_sum_rows(s, y1s.data, bias, pwc2s.data, lows.data, beta, ys.data, r0, r1);
+    const RowRange rr = my_rows(s.rows());
+    weighted_sum_rows(s, y1s.data, bias, pwc2s.data, lows.data, beta, ys.data, rr.r0, rr.r1);
   }
   return undefined(env);
 }
@@ -559,8 +551,8 @@ napi_value cru_fuse_grad(napi_env env, const Args& a) {
   // Pass 2: dY1 = β1·dy + dS1/p, dY2 = β2·dy + dS2/p.
 #pragma omp parallel if (s.rows() * c >= kParallelMin)
   {
-    const auto [r0, r1] = my_rows(s.rows());
-    spread_rows(s, dys.data, beta, spread.data(), dy1s.data, dpwc2s.data, dlows.data, r0, r1);
+    const RowRange rr = my_rows(s.rows());
+    spread_rows(s, dys.data, beta, spread.data(), dy1s.data, dpwc2s.data, dlows.data, rr.r0, rr.r1);
   }
   return undefined(env);
 }

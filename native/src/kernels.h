@@ -7,12 +7,23 @@
 
 #include "args.h"
 
+#include <omp.h>
+
 #include <cstdint>
 
 namespace scconv {
 
 // Element counts below this run on one thread (thread start-up costs more than it saves).
 constexpr int64_t kParallelMin = 1 << 15;
+
+// Rows [r0, r1) of an array of `rows` rows for this thread of the enclosing OpenMP parallel region.
+struct RowRange {
+  int64_t r0, r1;
+};
+inline RowRange my_rows(int64_t rows) {
+  const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
+  return {rows * id / nt, rows * (id + 1) / nt};
+}
 
 // conv.cc: oneDNN convolutions (forward, input and filter gradients; grouped for depthwise).
 napi_value conv(napi_env env, const Args& a);

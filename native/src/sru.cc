@@ -99,15 +99,6 @@ void sample_channel_sums(const Geometry& g, Body body, std::vector<double>& s1, 
   }
 }
 
-// Rows [r0, r1) of an [n·hw, c] array split over the threads of the enclosing parallel region.
-struct RowRange {
-  int64_t r0, r1;
-};
-inline RowRange my_rows(int64_t rows) {
-  const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
-  return {rows * id / nt, rows * (id + 1) / nt};
-}
-
 // The gates of one element from its importance w (Eq. 3): W1, W2 and m = [w > t]. hard is 1 for
 // the hard gate (W1 = m, W2 = 1 − m), 0 for the soft one (W1 = m + (1 − m)·w, W2 = (1 − m)·w);
 // arithmetic rather than branches, so the loops that call it vectorise.
