@@ -28,8 +28,8 @@ namespace scconv {
 // row-sized arrays stay in registers) and kC = 0 for any other c (read at run time). A clone
 // (SCCONV_SIMD_CLONES) dispatches with SCCONV_ROW_WIDTHS(CALL), CALL(W) calling f<W>; helpers are
 // SCCONV_INLINE so that each clone gets them built for its own vector width. (Plain loops, not
-// helpers taking a lambda: a lambda's body is not built per clone, and ran unvectorised, ~25×
-// slower.)
+// helpers taking a lambda: a lambda's body is not built per clone; the SRU's loops written that
+// way ran 10–11 ns per element against 0.45, measured before -fno-trapping-math.)
 #define SCCONV_ROW_WIDTHS(CALL) \
   switch (c) {                  \
     case 16: CALL(16); break;   \
