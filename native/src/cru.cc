@@ -203,6 +203,9 @@ struct SqueezePlan {
   int64_t m, c, up, a, b;
   int64_t low() const { return c - up; }
   int64_t rest() const { return c - b; }  // PWC2's output channels
+  // The width the one-pass row loops are built for (SCCONV_ROW_WIDTHS): c for the CIFAR CRU's plan
+  // up = c/2, a = b = c/4 (α = 1/2, r = 2), 0 (the generic loop) for any other.
+  int64_t row_width() const { return up * 2 == c && a * 4 == c && b * 4 == c ? c : 0; }
 };
 
 SqueezePlan read_squeeze_plan(const Args& a, size_t i) {
@@ -277,8 +280,7 @@ SCCONV_SIMD_CLONES
 void squeeze_grad_rows(const SqueezePlan& s, const float* dup, const float* dlow, const float* dy2p, const float* x,
                        const float* low_s, const float* w1t, const float* w2t, const float* pwc2t, float* dx,
                        int64_t r0, int64_t r1, float* acc1, float* acc2, float* accp) {
-  const bool cifar_plan = s.up * 2 == s.c && s.a * 4 == s.c && s.b * 4 == s.c;
-  const int64_t c = cifar_plan ? s.c : 0;
+  const int64_t c = s.row_width();
 #define SCCONV_CALL(W) squeeze_grad_pixels<W>(s, dup, dlow, dy2p, x, low_s, w1t, w2t, pwc2t, dx, r0, r1, acc1, acc2, accp)
   SCCONV_ROW_WIDTHS(SCCONV_CALL)
 #undef SCCONV_CALL
@@ -337,8 +339,7 @@ SCCONV_INLINE void squeeze_pixels(const SqueezePlan& s, const float* __restrict 
 SCCONV_SIMD_CLONES
 void squeeze_rows(const SqueezePlan& s, const float* x, const float* w1, const float* w2, const float* pwc2,
                   float* up_s, float* low_s, float* y2p, int64_t r0, int64_t r1) {
-  const bool cifar_plan = s.up * 2 == s.c && s.a * 4 == s.c && s.b * 4 == s.c;
-  const int64_t c = cifar_plan ? s.c : 0;
+  const int64_t c = s.row_width();
 #define SCCONV_CALL(W) squeeze_pixels<W>(s, x, w1, w2, pwc2, up_s, low_s, y2p, r0, r1)
   SCCONV_ROW_WIDTHS(SCCONV_CALL)
 #undef SCCONV_CALL
