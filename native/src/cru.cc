@@ -156,7 +156,8 @@ void weighted_sum_rows(const Plan& s, const float* y1, const float* bias, const 
                        const float* beta, float* y, int64_t r0, int64_t r1) {
   const int64_t c = fuse_width(s), l = s.l, cp = s.c - l;
   for (int64_t i = r0 / s.p; i * s.p < r1; ++i) {
-    const int64_t q0 = std::max<int64_t>(r0 - i * s.p, 0), q1 = std::min(r1 - i * s.p, s.p), r = i * s.p;
+    const auto [q0, q1] = example_pixels(i, s.p, r0, r1);
+    const int64_t r = i * s.p;
 #define SCCONV_CALL(W) \
   weighted_sum_pixels<W>(s, y1 + r * s.c, bias, pwc2 + r * cp, low + r * l, beta + i * 2 * s.c, y + r * s.c, q0, q1)
     SCCONV_ROW_WIDTHS(SCCONV_CALL)
@@ -189,7 +190,8 @@ void spread_rows(const Plan& s, const float* dy, const float* beta, const float*
                  float* dlow, int64_t r0, int64_t r1) {
   const int64_t c = fuse_width(s), l = s.l, cp = s.c - l;
   for (int64_t i = r0 / s.p; i * s.p < r1; ++i) {
-    const int64_t q0 = std::max<int64_t>(r0 - i * s.p, 0), q1 = std::min(r1 - i * s.p, s.p), r = i * s.p;
+    const auto [q0, q1] = example_pixels(i, s.p, r0, r1);
+    const int64_t r = i * s.p;
 #define SCCONV_CALL(W)                                                                                        \
   spread_pixels<W>(s, dy + r * s.c, beta + i * 2 * s.c, spread + i * 2 * s.c, dy1 + r * s.c, dpwc2 + r * cp, \
                    dlow + r * l, q0, q1)

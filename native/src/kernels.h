@@ -9,6 +9,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace scconv {
@@ -23,6 +24,15 @@ struct RowRange {
 inline RowRange my_rows(int64_t rows) {
   const int64_t nt = omp_get_num_threads(), id = omp_get_thread_num();
   return {rows * id / nt, rows * (id + 1) / nt};
+}
+
+// Example i's pixels [q0, q1) among rows [r0, r1) of an [n·p, ·] array: for the loops that walk a
+// thread's rows example by example, i from r0 / p while i·p < r1.
+struct PixelRange {
+  int64_t q0, q1;
+};
+inline PixelRange example_pixels(int64_t i, int64_t p, int64_t r0, int64_t r1) {
+  return {std::max<int64_t>(r0 - i * p, 0), std::min(r1 - i * p, p)};
 }
 
 // conv.cc: oneDNN convolutions (forward, input and filter gradients; grouped for depthwise).

@@ -203,7 +203,7 @@ SCCONV_SIMD_CLONES
 void reconstruct_rows(const float* x, float* y, const float* a, const float* b, int64_t hw, int64_t c, int64_t r0,
                       int64_t r1, float t, float hard) {
   for (int64_t i = r0 / hw; i * hw < r1; ++i) {
-    const int64_t p0 = std::max<int64_t>(r0 - i * hw, 0), p1 = std::min(r1 - i * hw, hw);
+    const auto [p0, p1] = example_pixels(i, hw, r0, r1);
     const float *xi = x + i * hw * c, *ai = a + i * c, *bi = b + i * c;
     float* yi = y + i * hw * c;
 #define SCCONV_CALL(W) reconstruct_pixels<W>(xi, yi, ai, bi, p0, p1, c, t, hard)
@@ -274,7 +274,7 @@ void input_grad_rows(const float* x, const float* dy, float* dx, const float* a,
                      const float* e0, const float* ex, int64_t hw, int64_t c, int64_t r0, int64_t r1, float t,
                      float hard) {
   for (int64_t i = r0 / hw; i * hw < r1; ++i) {
-    const int64_t p0 = std::max<int64_t>(r0 - i * hw, 0), p1 = std::min(r1 - i * hw, hw);
+    const auto [p0, p1] = example_pixels(i, hw, r0, r1);
     const int64_t o = i * c, rows = i * hw * c;
 #define SCCONV_CALL(W) input_grad_pixels<W>(x + rows, dy + rows, dx + rows, a + o, b + o, e1 + o, e0 + o, ex + o, \
                                             p0, p1, c, t, hard)
