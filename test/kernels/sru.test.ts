@@ -13,22 +13,10 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { FUSED_SRU_KERNEL, importanceMap, sru, type SRUGate, type SRUOptions } from '../../src/layers/sru';
+import { FUSED_SRU_KERNEL, sru, type SRUGate, type SRUOptions } from '../../src/layers/sru';
 import { FUSED_SRU_GRAD_KERNEL } from '../../src/kernels/sru';
-import { assertClose, NATIVE_BACKEND_NAME, randomValues, skip } from './helpers';
-
-type Shape4 = [number, number, number, number];
-
-interface Data { shape: Shape4; x: Float32Array; gamma: Float32Array; beta: Float32Array; r: Float32Array }
-
-/** x on a grid of 1/4 in [−2, 2]; γ of mixed signs, |γ| in [0.5, 1.5] shifted to Σγ = 2; β in [−0.5, 0.5]. */
-function makeData(shape: Shape4, seed: number): Data {
-  const size = tf.util.sizeFromShape(shape), c = shape[3];
-  const x = randomValues(size, seed, -2, 2).map((v) => Math.round(4 * v) / 4);
-  const gamma = randomValues(c, seed + 1, 0.5, 1.5).map((v, i) => (i % 2 === 0 ? v : -v));
-  const shift = (2 - gamma.reduce((s, v) => s + v, 0)) / c;
-  return { shape, x, gamma: gamma.map((v) => v + shift), beta: randomValues(c, seed + 2, -0.5, 0.5), r: randomValues(size, seed + 3) };
-}
+import { type Data, gateMargin, makeData, type Shape4 } from './fixtures/sru_data';
+import { assertClose, NATIVE_BACKEND_NAME, skip } from './helpers';
 
 /** y and the gradients of Σ y·r with respect to x, γ, β, computed by `sru` on `backend`. */
 function run(backend: string, d: Data, opts: SRUOptions): Float32Array[] {
@@ -39,16 +27,6 @@ function run(backend: string, d: Data, opts: SRUOptions): Float32Array[] {
     const f = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => sru(xi as tf.Tensor4D, { gamma: g, beta: b }, opts);
     const grads = tf.grads((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(xi, g, b), r)))([x, gamma, beta]);
     return [f(x, gamma, beta), ...grads].map((t) => Float32Array.from(t.dataSync()));
-  });
-}
-
-/** On cpu: the smallest |w − t| and how many elements pass the threshold. */
-function gateMargin(d: Data, opts: SRUOptions): { margin: number; above: number } {
-  tf.setBackend('cpu');
-  return tf.tidy(() => {
-    const w = importanceMap(tf.tensor4d(d.x, d.shape), { gamma: tf.tensor1d(d.gamma), beta: tf.tensor1d(d.beta) }, opts);
-    const margin = tf.min(tf.abs(tf.sub(w, opts.threshold))).dataSync()[0];
-    return { margin, above: tf.sum(tf.step(tf.sub(w, opts.threshold))).dataSync()[0] };
   });
 }
 
