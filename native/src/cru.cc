@@ -293,6 +293,26 @@ void squeeze_grad_rows(const SqueezePlan& s, const float* dup, const float* dlow
 // shapes: one pass took 1.15 ms against 3.1-3.4 at c = 16, 0.87-0.90 against 1.07-1.12 at c = 32,
 // but 0.82-1.27 against 0.61-0.74 at c = 64, where its weight-gradient sums (1,792 a pixel) no
 // longer stay in registers (reports/bench/2026-12-01e-squeeze-grad-one-pass.txt).
+// β = [β1 | β2] [2c] of one example (Eq. 8) from its branch sums S = [Σ_p y1 | Σ_p Y2] [2c] over p
+// pixels (y1 without the bias, which is added to S here: Σ_p Y1 = Σ_p y1 + p·bias); fusion kPairwise
+// β1 = σ((S1 − S2)/p) per channel, β2 = 1 − β1; kGlobal a softmax over all 2c pooled means S/p.
+void betas_of(double* S, const float* bias, int64_t p, int64_t c, int fusion, float* beta) {
+  for (int64_t ch = 0; ch < c; ++ch) S[ch] += static_cast<double>(bias[ch]) * p;
+  if (fusion == kPairwise) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const double b1 = 1.0 / (1.0 + std::exp(-(S[ch] - S[c + ch]) / p));
+      beta[ch] = static_cast<float>(b1);
+      beta[c + ch] = static_cast<float>(1.0 - b1);
+    }
+  } else {
+    double top = S[0] / p, total = 0;
+    for (int64_t j = 1; j < 2 * c; ++j) top = std::max(top, S[j] / p);
+    std::vector<double> e(2 * c);
+    for (int64_t j = 0; j < 2 * c; ++j) total += e[j] = std::exp(S[j] / p - top);
+    for (int64_t j = 0; j < 2 * c; ++j) beta[j] = static_cast<float>(e[j] / total);
+  }
+}
+
 constexpr int64_t kOnePassMaxC = 32;
 
 // The squeezes and PWC2 over pixel rows [r0, r1) in one pass: up_s = x[:, :up]·w1, low_s =
@@ -418,6 +438,27 @@ void squeeze_grad_by_matmuls(const SqueezePlan& s, const SqueezeGradArrays& g) {
 
 }  // namespace
 
+void cru_squeeze_example(const float* x, int64_t m, int64_t c, int64_t up, int64_t a, int64_t b, const float* w1,
+                         const float* w2, const float* pwc2, float* up_s, float* low_s, float* y2p) {
+  squeeze_rows(SqueezePlan{m, c, up, a, b}, x, w1, w2, pwc2, up_s, low_s, y2p, 0, m);
+}
+
+void cru_fuse_example(const float* y1, const float* bias, const float* pwc2, const float* low, int64_t p, int64_t c,
+                      int64_t l, int fusion, float* y) {
+  const Plan s{1, p, c, l};
+  // Pass 1 as cru_fuse's for n ≥ threads (one chunk an example): float sums over blocks of 64 pixels, added in double.
+  std::vector<float> block(2 * c);
+  std::vector<double> sums(2 * c, 0.0);
+  for (int64_t q0 = 0; q0 < p; q0 += 64) {
+    std::fill(block.begin(), block.end(), 0.f);
+    branch_sum_rows(false, s, nullptr, y1, pwc2, low, q0, std::min(p, q0 + 64), block.data(), block.data() + c, nullptr);
+    for (int64_t j = 0; j < 2 * c; ++j) sums[j] += block[j];
+  }
+  std::vector<float> beta(2 * c);
+  betas_of(sums.data(), bias, p, c, fusion, beta.data());
+  weighted_sum_rows(s, y1, bias, pwc2, low, beta.data(), y, 0, p);
+}
+
 napi_value cru_squeeze(napi_env env, const Args& a) {
   Span<float> xs = a.f32(0, "x"), w1s = a.f32(1, "w1"), w2s = a.f32(2, "w2"), pwc2s = a.f32(3, "pwc2"),
               ups = a.f32(4, "up_s"), lows = a.f32(5, "low_s"), y2ps = a.f32(6, "y2p");
@@ -480,24 +521,7 @@ napi_value cru_fuse(napi_env env, const Args& a) {
   branch_sums<false>(nullptr, y1s.data, pwc2s.data, lows.data, s, sums.data());
   const float* bias = biases.data;
   float* beta = betas.data;
-  for (int64_t i = 0; i < s.n; ++i) {
-    double* S = sums.data() + i * 2 * c;
-    for (int64_t ch = 0; ch < c; ++ch) S[ch] += static_cast<double>(bias[ch]) * s.p;  // Σ_p Y1 = Σ_p y1 + p·bias
-    float* b = beta + i * 2 * c;
-    if (fusion == kPairwise) {
-      for (int64_t ch = 0; ch < c; ++ch) {
-        const double b1 = 1.0 / (1.0 + std::exp(-(S[ch] - S[c + ch]) / s.p));
-        b[ch] = static_cast<float>(b1);
-        b[c + ch] = static_cast<float>(1.0 - b1);
-      }
-    } else {
-      double top = S[0] / s.p, total = 0;
-      for (int64_t j = 1; j < 2 * c; ++j) top = std::max(top, S[j] / s.p);
-      std::vector<double> e(2 * c);
-      for (int64_t j = 0; j < 2 * c; ++j) total += e[j] = std::exp(S[j] / s.p - top);
-      for (int64_t j = 0; j < 2 * c; ++j) b[j] = static_cast<float>(e[j] / total);
-    }
-  }
+  for (int64_t i = 0; i < s.n; ++i) betas_of(sums.data() + i * 2 * c, bias, s.p, c, fusion, beta + i * 2 * c);
   // Pass 2: y = β1·Y1 + β2·Y2 (Eq. 9).
 #pragma omp parallel if (s.rows() * c >= kParallelMin)
   {

@@ -83,6 +83,21 @@ napi_value cru_squeeze_grad(napi_env env, const Args& a);
 napi_value cru_fuse(napi_env env, const Args& a);
 napi_value cru_fuse_grad(napi_env env, const Args& a);
 
+// scconv.cc: SCConv's inference forward (SRU then CRU) one example at a time, in cache.
+napi_value scconv_inference(napi_env env, const Args& a);
+// Its per-example parts, from sru.cc and cru.cc (which state the maths), on one example's arrays:
+// the SRU's affine z = a·x + b [c] of x [hw, c] (its GroupNorm statistics, Eq. 1–2), the SRU's gates
+// and reconstruction (Eq. 3–4) of m pixels x [m, c] into y, the CRU's squeezes and PWC2 (Eq. 5–6) of
+// m pixels, and the fuse (Eq. 7–9) of p pixels with Y1 = y1 + bias and Y2 = [pwc2 | low] into y.
+void sru_example_affine(const float* x, int64_t hw, int64_t c, int64_t groups, const float* gamma, const float* beta,
+                        double eps, float* a, float* b);
+void sru_reconstruct(const float* x, float* y, const float* a, const float* b, int64_t m, int64_t c, float t,
+                     float hard);
+void cru_squeeze_example(const float* x, int64_t m, int64_t c, int64_t up, int64_t a, int64_t b, const float* w1,
+                         const float* w2, const float* pwc2, float* up_s, float* low_s, float* y2p);
+void cru_fuse_example(const float* y1, const float* bias, const float* pwc2, const float* low, int64_t p, int64_t c,
+                      int64_t l, int fusion, float* y);
+
 // sgd.cc: the SGD-with-momentum update of one weight and its velocity (src/train/sgd.ts).
 napi_value sgd_momentum(napi_env env, const Args& a);
 

@@ -70,6 +70,7 @@ const Entry kEntries[] = {
     {"sruForward", sru_forward}, {"sruBackward", sru_backward},
     {"cruSqueeze", cru_squeeze}, {"cruSqueezeGrad", cru_squeeze_grad},
     {"cruFuse", cru_fuse},    {"cruFuseGrad", cru_fuse_grad},
+    {"scconvInference", scconv_inference},
     {"sgdMomentum", sgd_momentum},
     {"setThreads", set_threads}, {"getThreads", get_threads}, {"tuneMalloc", tune_malloc}, {"version", version},
 };

@@ -130,6 +130,20 @@ void importance_affine(const Geometry& g, const float* gamma, const float* beta,
   }
 }
 
+// GroupNorm statistics per (sample, group) from the per-(sample, channel) sums s1 = Σx, s2 = Σx²
+// [n, c]: mean and rstd = 1/√(max(E[x²] − E[x]², 0) + ε), each [n, groups].
+void group_statistics(const Geometry& g, const double* s1, const double* s2, double eps, float* mean, float* rstd) {
+  const int64_t cg = g.per_group();
+  const double count = static_cast<double>(g.hw * cg);
+  for (int64_t s = 0; s < g.n * g.groups; ++s) {
+    double sum = 0, sq = 0;
+    for (int64_t ch = 0; ch < cg; ++ch) { sum += s1[s * cg + ch]; sq += s2[s * cg + ch]; }
+    const double mu = sum / count, var = std::max(sq / count - mu * mu, 0.0);
+    mean[s] = static_cast<float>(mu);
+    rstd[s] = static_cast<float>(1.0 / std::sqrt(var + eps));
+  }
+}
+
 // The inner loops, one function each so SCCONV_SIMD_CLONES can build them for the widest vectors
 // the CPU has (fast_math.h). Each walks pixels (rows of c channels) and runs the per-channel maths
 // across the whole row in one loop; the half swap (channel ch meets ch' = (ch + c/2) mod c) is a
@@ -285,6 +299,31 @@ void input_grad_rows(const float* x, const float* dy, float* dx, const float* a,
 
 }  // namespace
 
+void sru_example_affine(const float* x, int64_t hw, int64_t c, int64_t groups, const float* gamma, const float* beta,
+                        double eps, float* a, float* b) {
+  const Geometry g{1, hw, c, groups};
+  // Pass 1 as sru_forward's for n ≥ 16 (one chunk a sample): float sums over blocks of 64 pixels, added in double.
+  std::vector<float> block(2 * c);
+  std::vector<double> s1(c, 0.0), s2(c, 0.0);
+  for (int64_t q0 = 0; q0 < hw; q0 += 64) {
+    std::fill(block.begin(), block.end(), 0.f);
+    moment_sums(x, q0, std::min(hw, q0 + 64), c, block.data(), block.data() + c);
+    for (int64_t ch = 0; ch < c; ++ch) { s1[ch] += block[ch]; s2[ch] += block[c + ch]; }
+  }
+  std::vector<float> mean(groups), rstd(groups), av, bv;
+  group_statistics(g, s1.data(), s2.data(), eps, mean.data(), rstd.data());
+  double gamma_sum;
+  const std::vector<float> wg = normalized_gamma(gamma, c, &gamma_sum);
+  importance_affine(g, gamma, beta, wg.data(), mean.data(), rstd.data(), av, bv);
+  std::copy(av.begin(), av.end(), a);
+  std::copy(bv.begin(), bv.end(), b);
+}
+
+void sru_reconstruct(const float* x, float* y, const float* a, const float* b, int64_t m, int64_t c, float t,
+                     float hard) {
+  reconstruct_rows(x, y, a, b, m, c, 0, m, t, hard);
+}
+
 napi_value sru_forward(napi_env env, const Args& a) {
   Span<float> xs = a.f32(0, "x"), gammas = a.f32(1, "gamma"), betas = a.f32(2, "beta"), ys = a.f32(3, "y");
   Span<float> means = a.f32(4, "mean"), rstds = a.f32(5, "rstd");
@@ -300,21 +339,14 @@ napi_value sru_forward(napi_env env, const Args& a) {
   expect_length(a, means, g.n * g.groups, "mean", "[n, groups]");
   expect_length(a, rstds, g.n * g.groups, "rstd", "[n, groups]");
   const float* x = xs.data;
-  const int64_t c = g.c, cg = g.per_group();
+  const int64_t c = g.c;
 
   // Pass 1: Σx and Σx² per (sample, channel), then per group.
   std::vector<double> s1, s2;
   sample_channel_sums(g, [&](int64_t i, int64_t p0, int64_t p1, float* b1, float* b2) {
     moment_sums(x + i * g.hw * c, p0, p1, c, b1, b2);
   }, s1, s2);
-  const double count = static_cast<double>(g.hw * cg);
-  for (int64_t s = 0; s < g.n * g.groups; ++s) {
-    double sum = 0, sq = 0;
-    for (int64_t ch = 0; ch < cg; ++ch) { sum += s1[s * cg + ch]; sq += s2[s * cg + ch]; }
-    const double mu = sum / count, var = std::max(sq / count - mu * mu, 0.0);
-    means.data[s] = static_cast<float>(mu);
-    rstds.data[s] = static_cast<float>(1.0 / std::sqrt(var + eps));
-  }
+  group_statistics(g, s1.data(), s2.data(), eps, means.data, rstds.data);
 
   // Pass 2: gates and the crosswise reconstruction, one pixel (row of c) at a time.
   double gamma_sum;

@@ -53,6 +53,13 @@ export interface NativeAddon {
   cruFuseGrad(dy: Float32Array, dbeta: Float32Array, y1: Float32Array, bias: Float32Array, pwc2: Float32Array,
               low: Float32Array, beta: Float32Array, dy1: Float32Array, dbias: Float32Array, dpwc2: Float32Array,
               dlow: Float32Array, n: number, p: number, c: number, l: number, fusion: number): void;
+  /**
+   * SCConv's inference forward (SRU then CRU) one example at a time in cache (native/src/scconv.cc):
+   * dims = [n, h, w, c, groups, hard, up, a, b, k, fusion], y [n, h, w, c].
+   */
+  scconvInference(x: Float32Array, gamma: Float32Array, beta: Float32Array, w1: Float32Array, w2: Float32Array,
+                  pwc2: Float32Array, filter: Float32Array, bias: Float32Array, y: Float32Array, dims: Int32Array,
+                  threshold: number, epsilon: number): void;
   /** SGD with momentum (native/src/sgd.cc): vOut = momentum·v + g + decay·w, wOut = w − lr·vOut. */
   sgdMomentum(w: Float32Array, v: Float32Array, g: Float32Array, wOut: Float32Array, vOut: Float32Array,
               lr: number, momentum: number, decay: number): void;
@@ -78,7 +85,7 @@ export interface NativeAddon {
 const ENTRIES: Record<keyof NativeAddon, true> = {
   conv: true, convImpl: true, binary: true, copyRows: true, slice: true, matMul: true, unary: true, addN: true,
   reduce: true, broadcast: true, blockReduce: true, blockSpread: true, sruForward: true, sruBackward: true,
-  cruSqueeze: true, cruSqueezeGrad: true, cruFuse: true, cruFuseGrad: true, sgdMomentum: true, sumProduct: true, batchNorm: true, batchNormGrad: true,
+  cruSqueeze: true, cruSqueezeGrad: true, cruFuse: true, cruFuseGrad: true, scconvInference: true, sgdMomentum: true, sumProduct: true, batchNorm: true, batchNormGrad: true,
   setThreads: true, getThreads: true, tuneMalloc: true, version: true,
 };
 

@@ -18,6 +18,7 @@ import { matMulKernels } from './matmul';
 import type { NativeAddon } from './native_addon';
 import { BACKEND_NAME, type BatchStats } from './native_util';
 import { reduceKernels, sumProductKernel } from './reduce';
+import { scconvKernels } from './scconv';
 import { sgdKernels } from './sgd';
 import { sruGradient, sruKernels } from './sru';
 
@@ -148,7 +149,7 @@ function cpuKernelForNative(k: tf.KernelConfig): tf.KernelConfig {
 /** The kernels the native pack replaces (everything else is the cpu kernel). */
 export const nativeKernels: tf.KernelConfig[] = [
   ...convKernels, ...elementwiseKernels, reluGradKernel, sigmoidGradKernel, zerosLikeKernel, sumProductKernel, ...reduceKernels, ...batchNormKernels, ...copyKernels,
-  ...matMulKernels, ...poolKernels, ...sruKernels, ...cruKernels, ...sgdKernels,
+  ...matMulKernels, ...poolKernels, ...sruKernels, ...cruKernels, ...scconvKernels, ...sgdKernels,
 ];
 
 /**

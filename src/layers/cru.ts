@@ -326,6 +326,17 @@ export class CRU extends tf.layers.Layer {
     return filter;
   }
 
+  /**
+   * The CRU's inputs of SCConv's one-kernel inference forward (SCCONV_INFERENCE, src/layers/scconv.ts):
+   * the squeezes, PWC2, the kept GWC filter with PWC1 folded in, and the GWC's bias; undefined where
+   * `fusedFilter` is (inside a gradient computation, or on a backend without the fused CRU).
+   */
+  inferenceInputs(): {w1: tf.Tensor, w2: tf.Tensor, pwc2: tf.Tensor, filter: tf.Tensor4D, bias: tf.Tensor} | undefined {
+    const w = this.weightsNow();
+    const filter = this.fusedFilter(w);
+    return filter && {w1: w.squeeze1, w2: w.squeeze2, pwc2: w.pwc2, filter, bias: w.gwcBias};
+  }
+
   /** Dispose the kept GWC filter (the next inference call builds it again). */
   releaseFusedFilter(): void {
     this.fused?.filter.dispose();

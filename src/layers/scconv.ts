@@ -21,6 +21,10 @@
  * H'·W'·C·filters multiply-adds. Variant 'sru' needs no adapter: its k×k conv maps C → filters
  * with the stride itself, as the standard conv it keeps would.
  *
+ * Outside gradient computations, on a backend that provides SCCONV_INFERENCE (the native one),
+ * 'sru-cru' runs as that one kernel: SRU and CRU one example at a time in cache, the same maths as
+ * the SRU and CRU layers' own path (test/layers/scconv.test.ts holds it to the composition).
+ *
  * `recompute: true` trades time for memory (the tip of the seed blog): the forward pass keeps only
  * the SCConv's input for the backward pass, not the SRU/CRU intermediates (gates, branches, their
  * products: about a dozen full-size tensors per layer); the backward pass runs the SRU/CRU forward
@@ -35,6 +39,7 @@ import {
   singleInput, singleShape,
 } from './layer_utils';
 import { SRU, SRULayerArgs, SRUOptions, sruOptions, verifySRUOptions } from './sru';
+import { recordingGradients } from '../util/tape';
 
 /** The SCConv variants (see the file comment); 'sru-cru' is SCConv itself. */
 export const SCCONV_PARTS = ['sru-cru', 'sru', 'cru', 'cru-sru', 'parallel'] as const;
@@ -84,6 +89,15 @@ function recomputed(core: (x: tf.Tensor4D) => tf.Tensor4D, x: tf.Tensor4D, weigh
   });
   return f(x, ...weights) as tf.Tensor4D;
 }
+
+/**
+ * The name of the kernel of SCConv's whole inference forward (SRU then CRU) that a backend may
+ * provide ('native' does: src/kernels/scconv.ts): inputs {x `[N, H, W, C]`, gamma, beta `[C]` (the
+ * SRU's), w1, w2, pwc2 (the CRU's squeezes and PWC2), filter (`gwcFilter`: the GWC with PWC1 folded
+ * in), bias `[C]` (the GWC's)}, attrs the SRU's options and the CRU's fusion; output CRU(SRU(x)).
+ * It has no gradient: the layer calls it outside gradient computations only.
+ */
+export const SCCONV_INFERENCE = 'SCConvInference';
 
 /** SCConv layer: `[N, H, W, C] → [N, H/s, W/s, filters]` (`[N, H, W, C]` by default). */
 export class SCConv extends tf.layers.Layer {
@@ -170,12 +184,23 @@ export class SCConv extends tf.layers.Layer {
     const sru = (t: tf.Tensor4D) => this.sru.call(t, kwargs) as tf.Tensor4D;
     const cru = (t: tf.Tensor4D) => this.cru.call(t, kwargs) as tf.Tensor4D;
     switch (this.parts) {
-      case 'sru-cru': return cru(sru(x));
+      case 'sru-cru': return this.inference(x) ?? cru(sru(x));
       case 'sru': return tf.conv2d(sru(x), this.convKernel!.read() as tf.Tensor4D, this.strides, 'same');
       case 'cru': return cru(x);
       case 'cru-sru': return sru(cru(x));
       case 'parallel': return tf.add(sru(x), cru(x));
     }
+  }
+
+  /** 'sru-cru' as one SCCONV_INFERENCE call, where the backend has it and no gradient is being recorded; else undefined. */
+  private inference(x: tf.Tensor4D): tf.Tensor4D | undefined {
+    if (recordingGradients() || tf.getKernel(SCCONV_INFERENCE, tf.getBackend()) == null) return undefined;
+    const cruInputs = this.cru.inferenceInputs();
+    if (!cruInputs) return undefined;
+    const sru = this.sru;
+    const attrs = {...sru.options, fusion: this.cru.options.fusion} as unknown as tf.NamedAttrMap;
+    return tf.engine().runKernel(SCCONV_INFERENCE, {x, gamma: sru.gamma!.read(), beta: sru.beta!.read(), ...cruInputs},
+      attrs) as tf.Tensor4D;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Kwargs): tf.Tensor {

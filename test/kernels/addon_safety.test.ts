@@ -21,7 +21,7 @@ test('every addon entry rejects bad kinds, lengths and shapes with an error nami
     `the child exited with status ${r.status}, signal ${r.signal} during "${started?.slice(6)}":\n${r.stderr.slice(-2000)}`);
   const results: Result[] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const valid = results.filter((c) => c.valid), bad = results.filter((c) => !c.valid);
-  assert.equal(valid.length, 23);
+  assert.equal(valid.length, 24);
   assert.ok(bad.length > 200, `${bad.length} bad calls`);
   for (const c of valid) assert.ok(!c.threw, `${c.case} threw: ${c.message}`);
   for (const c of bad) {
@@ -41,5 +41,7 @@ test('every addon entry rejects bad kinds, lengths and shapes with an error nami
     'scconv_native.reduce: x expects 24 elements (outer·mid·inner), but received an array of 23.');
   assert.match(message('conv: geometry oneDNN rejects (oh = 7 from h = 4)'),
     /^scconv_native\.conv: oneDNN rejected the convolution \(mode 0, n=1 h=4 w=4 c=2 o=3 kh=3 kw=3 oh=7 .*\): /);
+  assert.equal(message('scconvInference: dims k = 2 (no centre tap)'),
+    'scconv_native.scconvInference: dims.k expects an odd kernel size (\'same\' padding), but received 2.');
   assert.match(message('copyRows: src offset reading past src'), /src expects at least 12 elements .* received an array of 11\.$/);
 });
