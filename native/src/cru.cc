@@ -200,6 +200,26 @@ void spread_rows(const Plan& s, const float* dy, const float* beta, const float*
   }
 }
 
+// β = [β1 | β2] [2c] of one example (Eq. 8) from its branch sums S = [Σ_p y1 | Σ_p Y2] [2c] over p
+// pixels (y1 without the bias, which is added to S here: Σ_p Y1 = Σ_p y1 + p·bias); fusion kPairwise
+// β1 = σ((S1 − S2)/p) per channel, β2 = 1 − β1; kGlobal a softmax over all 2c pooled means S/p.
+void betas_of(double* S, const float* bias, int64_t p, int64_t c, int fusion, float* beta) {
+  for (int64_t ch = 0; ch < c; ++ch) S[ch] += static_cast<double>(bias[ch]) * p;
+  if (fusion == kPairwise) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      const double b1 = 1.0 / (1.0 + std::exp(-(S[ch] - S[c + ch]) / p));
+      beta[ch] = static_cast<float>(b1);
+      beta[c + ch] = static_cast<float>(1.0 - b1);
+    }
+  } else {
+    double top = S[0] / p, total = 0;
+    for (int64_t j = 1; j < 2 * c; ++j) top = std::max(top, S[j] / p);
+    std::vector<double> e(2 * c);
+    for (int64_t j = 0; j < 2 * c; ++j) total += e[j] = std::exp(S[j] / p - top);
+    for (int64_t j = 0; j < 2 * c; ++j) beta[j] = static_cast<float>(e[j] / total);
+  }
+}
+
 // The shapes of the squeeze entries: x [m, c] split at up, squeezed to a and b channels.
 struct SqueezePlan {
   int64_t m, c, up, a, b;
@@ -293,26 +313,6 @@ void squeeze_grad_rows(const SqueezePlan& s, const float* dup, const float* dlow
 // shapes: one pass took 1.15 ms against 3.1-3.4 at c = 16, 0.87-0.90 against 1.07-1.12 at c = 32,
 // but 0.82-1.27 against 0.61-0.74 at c = 64, where its weight-gradient sums (1,792 a pixel) no
 // longer stay in registers (reports/bench/2026-12-01e-squeeze-grad-one-pass.txt).
-// β = [β1 | β2] [2c] of one example (Eq. 8) from its branch sums S = [Σ_p y1 | Σ_p Y2] [2c] over p
-// pixels (y1 without the bias, which is added to S here: Σ_p Y1 = Σ_p y1 + p·bias); fusion kPairwise
-// β1 = σ((S1 − S2)/p) per channel, β2 = 1 − β1; kGlobal a softmax over all 2c pooled means S/p.
-void betas_of(double* S, const float* bias, int64_t p, int64_t c, int fusion, float* beta) {
-  for (int64_t ch = 0; ch < c; ++ch) S[ch] += static_cast<double>(bias[ch]) * p;
-  if (fusion == kPairwise) {
-    for (int64_t ch = 0; ch < c; ++ch) {
-      const double b1 = 1.0 / (1.0 + std::exp(-(S[ch] - S[c + ch]) / p));
-      beta[ch] = static_cast<float>(b1);
-      beta[c + ch] = static_cast<float>(1.0 - b1);
-    }
-  } else {
-    double top = S[0] / p, total = 0;
-    for (int64_t j = 1; j < 2 * c; ++j) top = std::max(top, S[j] / p);
-    std::vector<double> e(2 * c);
-    for (int64_t j = 0; j < 2 * c; ++j) total += e[j] = std::exp(S[j] / p - top);
-    for (int64_t j = 0; j < 2 * c; ++j) beta[j] = static_cast<float>(e[j] / total);
-  }
-}
-
 constexpr int64_t kOnePassMaxC = 32;
 
 // The squeezes and PWC2 over pixel rows [r0, r1) in one pass: up_s = x[:, :up]·w1, low_s =

@@ -302,7 +302,7 @@ void input_grad_rows(const float* x, const float* dy, float* dx, const float* a,
 void sru_example_affine(const float* x, int64_t hw, int64_t c, int64_t groups, const float* gamma, const float* beta,
                         double eps, float* a, float* b) {
   const Geometry g{1, hw, c, groups};
-  // Pass 1 as sru_forward's for n ≥ 16 (one chunk a sample): float sums over blocks of 64 pixels, added in double.
+  // Pass 1 as sru_forward's for n > 8 (one chunk a sample): float sums over blocks of 64 pixels, added in double.
   std::vector<float> block(2 * c);
   std::vector<double> s1(c, 0.0), s2(c, 0.0);
   for (int64_t q0 = 0; q0 < hw; q0 += 64) {

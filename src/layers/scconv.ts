@@ -23,7 +23,7 @@
  *
  * Outside gradient computations, on a backend that provides SCCONV_INFERENCE (the native one),
  * 'sru-cru' runs as that one kernel: SRU and CRU one example at a time in cache, the same maths as
- * the SRU and CRU layers' own path (test/layers/scconv.test.ts holds it to the composition).
+ * the SRU and CRU layers' own path (test/kernels/scconv.test.ts holds it to the composition).
  *
  * `recompute: true` trades time for memory (the tip of the seed blog): the forward pass keeps only
  * the SCConv's input for the backward pass, not the SRU/CRU intermediates (gates, branches, their
