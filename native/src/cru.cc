@@ -28,6 +28,8 @@
 //       global: dS_j = β_j·(g_j − Σ_k β_k·g_k) over the 2c);
 //       pass 2: dY1 = β1·dy + dS1/p, dY2 = β2·dy + dS2/p, dY2 written as dpwc2 | dlow;
 //       dy1 = dY1, and dbias = Σ_n Σ_p dY1 = Σ_n (β1·D + dS1), from pass 1's sums.
+//   cru_squeeze_example and cru_fuse_example (kernels.h): the squeezes and the fuse of one example,
+//   the same loops, for scconv.cc's inference kernel.
 
 #include "fast_math.h"
 #include "kernels.h"

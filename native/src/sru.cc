@@ -11,6 +11,8 @@
 //     dx, dγ, dβ from dy and the forward's statistics (w recomputed from x). Soft gate: pass 1 over
 //     (x, dy) sums dz and dz·x̂ per (sample, channel), pass 2 writes dx. Hard gate: one pass (the
 //     masks pass no gradient to w, so dγ = dβ = 0 and dx is the gate part alone).
+//   sru_example_affine and sru_reconstruct (kernels.h): the two forward passes for one example, the
+//   same loops, for scconv.cc's inference kernel.
 //
 // The backward, with q = dy + swap(dy) (src/layers/sru.ts derives the gate part):
 //   dx_gate = W1⊙dy + W2⊙swap(dy);  dw = (1 − m)⊙x⊙q (soft), 0 (hard);  dz = dw·w(1 − w).
