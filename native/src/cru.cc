@@ -116,15 +116,12 @@ void branch_sums(const float* dy, const float* y1, const float* pwc2, const floa
   for (int64_t t = 0; t < s.n * chunks; ++t) {
     const int64_t i = t / chunks, k = t % chunks;
     const int64_t p0 = s.p * k / chunks, p1 = s.p * (k + 1) / chunks;
-    double* acc = partial.data() + t * width;
     std::vector<float> block(width);
     const int64_t r = i * s.p;
-    for (int64_t q0 = p0; q0 < p1; q0 += 64) {
-      std::fill(block.begin(), block.end(), 0.f);
-      branch_sum_rows(kDot, s, kDot ? dy + r * c : nullptr, y1 + r * c, pwc2 + r * cp, low + r * l, q0,
-                      std::min(p1, q0 + 64), block.data(), block.data() + c, block.data() + 2 * c);
-      for (int64_t j = 0; j < width; ++j) acc[j] += block[j];
-    }
+    blocked_sums(p0, p1, block.data(), width, partial.data() + t * width, [&](int64_t q0, int64_t q1, float* blk) {
+      branch_sum_rows(kDot, s, kDot ? dy + r * c : nullptr, y1 + r * c, pwc2 + r * cp, low + r * l, q0, q1, blk,
+                      blk + c, blk + 2 * c);
+    });
   }
   for (int64_t i = 0; i < s.n; ++i) {
     for (int64_t j = 0; j < width; ++j) {
@@ -385,20 +382,18 @@ void squeeze_grad_one_pass(const SqueezePlan& s, const SqueezeGradArrays& g) {
   for (int64_t i = 0; i < up; ++i) for (int64_t j = 0; j < a; ++j) w1t[j * up + i] = g.w1[i * a + j];
   for (int64_t i = 0; i < low; ++i) for (int64_t j = 0; j < b; ++j) w2t[j * low + i] = g.w2[i * b + j];
   for (int64_t j = 0; j < b; ++j) for (int64_t q = 0; q < rest; ++q) pwc2t[q * b + j] = g.pwc2[j * rest + q];
-  constexpr int64_t kBlock = 64, kTasks = 32;
+  constexpr int64_t kTasks = 32;
   const int64_t n1 = a * up, n2 = b * low, n3 = b * rest, width = n1 + n2 + n3;
-  const int64_t tasks = std::min<int64_t>(kTasks, (s.m + kBlock - 1) / kBlock);
+  const int64_t tasks = std::min<int64_t>(kTasks, (s.m + kSumBlock - 1) / kSumBlock);
   std::vector<double> partial(static_cast<size_t>(tasks * width), 0.0);
 #pragma omp parallel for schedule(static) if (s.m * s.c >= kParallelMin)
   for (int64_t t = 0; t < tasks; ++t) {
     std::vector<float> block(width);
-    double* acc = partial.data() + t * width;
-    for (int64_t r0 = s.m * t / tasks, end = s.m * (t + 1) / tasks; r0 < end; r0 += kBlock) {
-      std::fill(block.begin(), block.end(), 0.f);
-      squeeze_grad_rows(s, g.dup, g.dlow, g.dy2p, g.x, g.low_s, w1t.data(), w2t.data(), pwc2t.data(), g.dx, r0,
-                        std::min(end, r0 + kBlock), block.data(), block.data() + n1, block.data() + n1 + n2);
-      for (int64_t k = 0; k < width; ++k) acc[k] += block[k];
-    }
+    blocked_sums(s.m * t / tasks, s.m * (t + 1) / tasks, block.data(), width, partial.data() + t * width,
+                 [&](int64_t r0, int64_t r1, float* blk) {
+                   squeeze_grad_rows(s, g.dup, g.dlow, g.dy2p, g.x, g.low_s, w1t.data(), w2t.data(), pwc2t.data(),
+                                     g.dx, r0, r1, blk, blk + n1, blk + n1 + n2);
+                 });
   }
   std::vector<double> sum(static_cast<size_t>(width), 0.0);
   for (int64_t t = 0; t < tasks; ++t) for (int64_t k = 0; k < width; ++k) sum[k] += partial[t * width + k];
@@ -448,14 +443,12 @@ void cru_squeeze_example(const float* x, int64_t m, int64_t c, int64_t up, int64
 void cru_fuse_example(const float* y1, const float* bias, const float* pwc2, const float* low, int64_t p, int64_t c,
                       int64_t l, int fusion, float* y) {
   const Plan s{1, p, c, l};
-  // Pass 1 as cru_fuse's for n ≥ threads (one chunk an example): float sums over blocks of 64 pixels, added in double.
+  // Pass 1 as cru_fuse's for n ≥ threads (one chunk an example), without its task split: [Σ_p y1 | Σ_p Y2].
   std::vector<float> block(2 * c);
   std::vector<double> sums(2 * c, 0.0);
-  for (int64_t q0 = 0; q0 < p; q0 += 64) {
-    std::fill(block.begin(), block.end(), 0.f);
-    branch_sum_rows(false, s, nullptr, y1, pwc2, low, q0, std::min(p, q0 + 64), block.data(), block.data() + c, nullptr);
-    for (int64_t j = 0; j < 2 * c; ++j) sums[j] += block[j];
-  }
+  blocked_sums(0, p, block.data(), 2 * c, sums.data(), [&](int64_t q0, int64_t q1, float* blk) {
+    branch_sum_rows(false, s, nullptr, y1, pwc2, low, q0, q1, blk, blk + c, nullptr);
+  });
   std::vector<float> beta(2 * c);
   betas_of(sums.data(), bias, p, c, fusion, beta.data());
   weighted_sum_rows(s, y1, bias, pwc2, low, beta.data(), y, 0, p);

@@ -35,6 +35,19 @@ inline PixelRange example_pixels(int64_t i, int64_t p, int64_t r0, int64_t r1) {
   return {std::max<int64_t>(r0 - i * p, 0), std::min(r1 - i * p, p)};
 }
 
+// Sums over rows [r0, r1) taken 64 at a time: fill(q0, q1, block) adds its float sums over rows
+// [q0, q1) into block [w] (zeroed before each call), and each block's sums are added into acc [w] in
+// double, so no float sum runs over more than 64 rows. The sums of sru.cc, cru.cc and reduce.cc.
+constexpr int64_t kSumBlock = 64;
+template <typename Fill>
+inline void blocked_sums(int64_t r0, int64_t r1, float* block, int64_t w, double* acc, Fill fill) {
+  for (int64_t q0 = r0; q0 < r1; q0 += kSumBlock) {
+    std::fill(block, block + w, 0.f);
+    fill(q0, std::min(r1, q0 + kSumBlock), block);
+    for (int64_t k = 0; k < w; ++k) acc[k] += block[k];
+  }
+}
+
 // conv.cc: oneDNN convolutions (forward, input and filter gradients; grouped for depthwise).
 napi_value conv(napi_env env, const Args& a);
 napi_value conv_impl(napi_env env, const Args& a);

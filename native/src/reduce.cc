@@ -68,25 +68,19 @@ void channel_sum_rows(const float* dy, const float* x, const float* mean, int64_
 void channel_sums(const float* dy, const float* x, const float* mean, int64_t rows, int64_t c, double* s1,
                   double* s2) {
   const int threads = rows * c >= kParallelMin ? omp_get_max_threads() : 1;
-  std::vector<double> p1(static_cast<size_t>(threads) * c, 0.0), p2(static_cast<size_t>(threads) * c, 0.0);
+  std::vector<double> partial(static_cast<size_t>(threads) * 2 * c, 0.0);  // per thread: Σ dy | Σ dy·(x − mean)
 #pragma omp parallel num_threads(threads) if (threads > 1)
   {
     const int t = omp_get_thread_num();
     const int nt = omp_get_num_threads();
     const int64_t r0 = rows * t / nt, r1 = rows * (t + 1) / nt;
-    std::vector<float> b1(c), b2(c);
-    double* a1 = p1.data() + static_cast<size_t>(t) * c;
-    double* a2 = p2.data() + static_cast<size_t>(t) * c;
-    for (int64_t q0 = r0; q0 < r1; q0 += 64) {  // float sums over 64 rows, double across
-      std::fill(b1.begin(), b1.end(), 0.f);
-      std::fill(b2.begin(), b2.end(), 0.f);
-      channel_sum_rows(dy, x, mean, q0, std::min(r1, q0 + 64), c, b1.data(), b2.data());
-      for (int64_t i = 0; i < c; ++i) { a1[i] += b1[i]; a2[i] += b2[i]; }
-    }
+    std::vector<float> block(2 * c);
+    blocked_sums(r0, r1, block.data(), 2 * c, partial.data() + static_cast<size_t>(t) * 2 * c,
+                 [&](int64_t q0, int64_t q1, float* blk) { channel_sum_rows(dy, x, mean, q0, q1, c, blk, blk + c); });
   }
   for (int64_t i = 0; i < c; ++i) {
     s1[i] = s2[i] = 0;
-    for (int t = 0; t < threads; ++t) { s1[i] += p1[t * c + i]; s2[i] += p2[t * c + i]; }
+    for (int t = 0; t < threads; ++t) { s1[i] += partial[(t * 2) * c + i]; s2[i] += partial[(t * 2 + 1) * c + i]; }
   }
 }
 

@@ -72,23 +72,17 @@ std::vector<float> normalized_gamma(const float* gamma, int64_t c, double* sum) 
 // block's float sums are added into the chunk's double sums.
 template <typename Body>
 void sample_channel_sums(const Geometry& g, Body body, std::vector<double>& s1, std::vector<double>& s2) {
-  constexpr int64_t kBlock = 64;
   const int64_t chunks = std::min<int64_t>(g.hw, std::max<int64_t>(1, 16 / std::max<int64_t>(g.n, 1)));
   const int64_t tasks = g.n * chunks, c = g.c;
   std::vector<double> partial(static_cast<size_t>(tasks) * 2 * c, 0.0);
 #pragma omp parallel if (g.size() >= kParallelMin)
   {
     std::vector<float> scratch(2 * c);
-    float *b1 = scratch.data(), *b2 = scratch.data() + c;
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < tasks; ++t) {
       const int64_t i = t / chunks, k = t % chunks, p0 = g.hw * k / chunks, p1 = g.hw * (k + 1) / chunks;
-      double *a1 = partial.data() + t * 2 * c, *a2 = a1 + c;
-      for (int64_t q0 = p0; q0 < p1; q0 += kBlock) {
-        std::fill(scratch.begin(), scratch.end(), 0.f);
-        body(i, q0, std::min(p1, q0 + kBlock), b1, b2);
-        for (int64_t ch = 0; ch < c; ++ch) { a1[ch] += b1[ch]; a2[ch] += b2[ch]; }
-      }
+      blocked_sums(p0, p1, scratch.data(), 2 * c, partial.data() + t * 2 * c,
+                   [&](int64_t q0, int64_t q1, float* blk) { body(i, q0, q1, blk, blk + c); });
     }
   }
   s1.assign(g.n * c, 0.0);
@@ -304,16 +298,13 @@ void input_grad_rows(const float* x, const float* dy, float* dx, const float* a,
 void sru_example_affine(const float* x, int64_t hw, int64_t c, int64_t groups, const float* gamma, const float* beta,
                         double eps, float* a, float* b) {
   const Geometry g{1, hw, c, groups};
-  // Pass 1 as sru_forward's for n > 8 (one chunk a sample): float sums over blocks of 64 pixels, added in double.
+  // Pass 1 as sru_forward's for n > 8 (one chunk a sample), without its task split: Σx | Σx² [2c].
   std::vector<float> block(2 * c);
-  std::vector<double> s1(c, 0.0), s2(c, 0.0);
-  for (int64_t q0 = 0; q0 < hw; q0 += 64) {
-    std::fill(block.begin(), block.end(), 0.f);
-    moment_sums(x, q0, std::min(hw, q0 + 64), c, block.data(), block.data() + c);
-    for (int64_t ch = 0; ch < c; ++ch) { s1[ch] += block[ch]; s2[ch] += block[c + ch]; }
-  }
+  std::vector<double> sums(2 * c, 0.0);
+  blocked_sums(0, hw, block.data(), 2 * c, sums.data(),
+               [&](int64_t q0, int64_t q1, float* blk) { moment_sums(x, q0, q1, c, blk, blk + c); });
   std::vector<float> mean(groups), rstd(groups), av, bv;
-  group_statistics(g, s1.data(), s2.data(), eps, mean.data(), rstd.data());
+  group_statistics(g, sums.data(), sums.data() + c, eps, mean.data(), rstd.data());
   double gamma_sum;
   const std::vector<float> wg = normalized_gamma(gamma, c, &gamma_sum);
   importance_affine(g, gamma, beta, wg.data(), mean.data(), rstd.data(), av, bv);
