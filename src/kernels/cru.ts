@@ -46,7 +46,8 @@ function plan(kernel: string, y1: tf.TensorInfo, bias: tf.TensorInfo, pwc2: tf.T
   return [n, h * w, c, l];
 }
 
-function fusionCode(kernel: string, attrs: tf.NamedAttrMap | undefined): number {
+/** The addon's code of attr fusion; throws naming `kernel` on any other value (SCConvInference reads it too). */
+export function fusionCode(kernel: string, attrs: tf.NamedAttrMap | undefined): number {
   const fusion = attrs?.fusion as CRUFusion;
   if (!(fusion in FUSION)) {
     throw new Error(`${kernel} expects attr fusion 'pairwise' or 'global', but received ${String(fusion)}.`);

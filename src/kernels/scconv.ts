@@ -8,9 +8,10 @@
  * the layer never calls it on a tape).
  */
 import * as tf from '@tensorflow/tfjs';
-import { CRU_FUSIONS, type CRUFusion } from '../layers/cru';
+import type { CRUFusion } from '../layers/cru';
 import { SCCONV_INFERENCE } from '../layers/scconv';
 import type { SRUOptions } from '../layers/sru';
+import { fusionCode } from './cru';
 import { float32Arrays, output, withFallback, type KernelArgs } from './native_util';
 
 /** The attrs of SCCONV_INFERENCE: the SRU's options and the CRU's fusion. */
@@ -35,10 +36,8 @@ function dims(inputs: Record<string, tf.TensorInfo>, o: SCConvInferenceAttrs): n
       `filter [k, k, a, c] (k odd), but received ` +
       Object.entries(inputs).map(([name, t]) => `${name} [${t.shape}]`).join(', ') + '.');
   }
-  if (!CRU_FUSIONS.includes(o.fusion)) {
-    throw new Error(`${SCCONV_INFERENCE} expects attr fusion 'pairwise' or 'global', but received ${String(o.fusion)}.`);
-  }
-  return [n, h, w, c, o.groupNum, o.gate === 'hard' ? 1 : 0, up, a, b, k, o.fusion === 'global' ? 1 : 0];
+  const fusion = fusionCode(SCCONV_INFERENCE, o as unknown as tf.NamedAttrMap);
+  return [n, h, w, c, o.groupNum, o.gate === 'hard' ? 1 : 0, up, a, b, k, fusion];
 }
 
 /** Inputs {x, gamma, beta, w1, w2, pwc2, filter, bias}, attrs {@link SCConvInferenceAttrs} → y [n, h, w, c]. */
